@@ -1,0 +1,56 @@
+"""ScanConfig: every setting of one scan, built from flags and passed explicitly.
+
+Nothing here reads global state; the CLI (and later .sprawl.yaml) builds a
+ScanConfig and hands it down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.errors import ConfigError
+from scanner.model import Severity
+from scanner.sources.archives import ArchiveLimits
+
+DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*")
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """'100M', '512k', '2GiB' or a plain byte count -> bytes."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise ConfigError(f"'{text}' is not a size (examples: 500k, 100M, 2G)")
+    unit = (match.group(2) or "").lower()[:1]
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    """A severity name, or 'never' (always exit 0 on findings)."""
+    if text.lower() == "never":
+        return None
+    try:
+        return Severity(text.lower())
+    except ValueError:
+        valid = ", ".join(s.value for s in Severity)
+        raise ConfigError(f"--fail-on '{text}' is not one of {valid}, never") from None
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Settings for one ``sprawl scan``."""
+
+    paths: tuple[str, ...]
+    rule_paths: tuple[Path, ...] = ()
+    bundled_rules: bool = True
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    include_fake: bool = False
+    show_secrets: bool = False
+    fail_on: Severity | None = Severity.LOW
+    regex_timeout: float = 5.0

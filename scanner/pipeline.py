@@ -1,0 +1,114 @@
+"""Runs a scan: sources -> detector -> judge -> findings -> ScanResult.
+
+``run`` wires already-built parts together; ``scan`` builds them from a
+ScanConfig (that is what the CLI and library users call).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from scanner.config import ScanConfig
+from scanner.engine import Detector
+from scanner.findings import FindingBuilder
+from scanner.model import Chunk, Match, Occurrence, Rule, ScanResult, ScanStats, Severity
+from scanner.sources.base import Source, SourceStats
+from scanner.validators.judge import Judge
+
+ProgressCallback = Callable[[Chunk], None]
+
+
+def run(
+    sources: Iterable[Source],
+    detector: Detector,
+    judge: Judge,
+    stats: SourceStats,
+    *,
+    include_fake: bool = False,
+    show_secrets: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ScanResult:
+    """Scan every chunk of every source once per distinct content."""
+    started = time.monotonic()
+    builder = FindingBuilder()
+    # Identical content (copied files, vendored trees) is scanned once; its
+    # matches are reused for every place the content appears.
+    seen: dict[tuple[str, int], list[Match]] = {}
+    duplicates = 0
+    for source in sources:
+        for chunk in source.chunks(stats):
+            key = (chunk.digest, chunk.first_line)
+            matches = seen.get(key)
+            if matches is None:
+                matches = seen[key] = detector.detect(chunk)
+            else:
+                duplicates += 1
+            for match in matches:
+                builder.add(
+                    match.rule_id,
+                    match.secret,
+                    Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column),
+                )
+            if progress is not None:
+                progress(chunk)
+    rules = {rule.id: rule for rule in detector.rules}
+    findings, suppressed = builder.build(rules, judge, include_fake=include_fake)
+    used = {finding.rule_id for finding in findings}
+    return ScanResult(
+        findings=tuple(findings),
+        stats=ScanStats(
+            inputs_scanned=stats.inputs_scanned,
+            bytes_scanned=stats.bytes_scanned,
+            duplicates_skipped=duplicates,
+            skipped=tuple(sorted(stats.skipped.items())),
+            errors=tuple(stats.errors),
+            fake_suppressed=suppressed,
+            rules_loaded=len(rules),
+            seconds=round(time.monotonic() - started, 3),
+        ),
+        rules=tuple(rule for rule in detector.rules if rule.id in used),
+        show_secrets=show_secrets,
+    )
+
+
+def load_selected_rules(config: ScanConfig) -> list[Rule]:
+    """Bundled plus custom rules, narrowed by --only/--exclude."""
+    from scanner.ruleset import load_rules, select_rules
+
+    rules = load_rules(config.rule_paths, include_bundled=config.bundled_rules)
+    return select_rules(rules, config.only, config.exclude)
+
+
+def build_judge(rules: Sequence[Rule]) -> Judge:
+    from scanner.validators.base import builtin_validators
+
+    return Judge(builtin_validators(), list(rules))
+
+
+def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> ScanResult:
+    """Scan ``config.paths`` with the configured rules."""
+    from scanner.sources.files import FileSource
+
+    rules = load_selected_rules(config)
+    stats = SourceStats()
+    detector = Detector(rules, regex_timeout=config.regex_timeout, on_error=stats.error)
+    judge = build_judge(rules)
+    source = FileSource(config.paths, max_file_size=config.max_file_size, archive_limits=config.archive_limits)
+    return run(
+        [source],
+        detector,
+        judge,
+        stats,
+        include_fake=config.include_fake,
+        show_secrets=config.show_secrets,
+        progress=progress,
+    )
+
+
+def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
+    """0 clean, 1 findings at or above ``fail_on``, 2 when some input could not
+    be read and nothing was found to fail on (a clean result can't be trusted)."""
+    if fail_on is not None and any(f.severity >= fail_on for f in result.findings):
+        return 1
+    return 2 if result.stats.errors else 0

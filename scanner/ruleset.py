@@ -1,0 +1,254 @@
+"""Loading and validating detection rules from YAML.
+
+Rules are data (``rules/*.yaml``). A broken file or rule fails with one line
+naming the file and the rule id. ``check_rules`` is the self-test behind
+``sprawl rules check``: ids unique, patterns compile with exactly one group,
+every example is found and every negative example is not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+from scanner.errors import ConfigError, RuleError
+from scanner.model import Rule, Severity
+
+_REQUIRED = ("id", "name", "kind", "pattern", "keywords", "severity")
+_OPTIONAL = (
+    "registry",
+    "min_entropy",
+    "structure",
+    "boundary",
+    "multiline",
+    "references",
+    "revoke_url",
+    "remediation",
+    "examples",
+    "negative_examples",
+)
+_ID_SHAPE = regex.compile(r"[a-z0-9][a-z0-9.-]{1,79}")
+
+
+def bundled_rules_dir() -> Path:
+    """The rules shipped with sprawl: inside the wheel, or the checkout's ``rules/``."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_rules"
+    if installed.is_dir():
+        return installed
+    return here.parent / "rules"
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The rule files at ``path``: the file itself, or every YAML file in a folder."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if path.is_file():
+        return [path]
+    raise RuleError(f"{path}: no such rule file or folder")
+
+
+def load_rules(extra_paths: Sequence[Path] = (), *, include_bundled: bool = True) -> list[Rule]:
+    """Load bundled rules (unless told not to) plus every file under ``extra_paths``."""
+    files: list[Path] = []
+    if include_bundled:
+        files.extend(rule_files(bundled_rules_dir()))
+    for path in extra_paths:
+        files.extend(rule_files(Path(path)))
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        for rule in load_rule_file(file):
+            if rule.id in seen:
+                raise RuleError(
+                    f"{file}: rule '{rule.id}': duplicate id, already defined in {seen[rule.id]}"
+                )
+            seen[rule.id] = str(file)
+            rules.append(rule)
+    return rules
+
+
+def load_rule_file(file: Path) -> list[Rule]:
+    """Parse one YAML rule file: a mapping with ``rules:`` (and an optional
+    file-wide ``registry``) or a bare list of rules."""
+    if file.suffix == ".toml":
+        raise RuleError(f"{file}: TOML rule files are not supported yet; use YAML")
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{file}: cannot read rule file: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise RuleError(f"{file}: not valid YAML{where}") from exc
+    default_registry: str | None = None
+    if isinstance(document, dict):
+        unknown = set(document) - {"registry", "rules"}
+        if unknown:
+            raise RuleError(f"{file}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+        default_registry = document.get("registry")
+        entries = document.get("rules")
+    else:
+        entries = document
+    if not isinstance(entries, list):
+        raise RuleError(f"{file}: expected a list of rules (or a mapping with 'rules:')")
+    return [_parse_rule(file, index, entry, default_registry) for index, entry in enumerate(entries)]
+
+
+def _fail(file: Path, rule_id: str, message: str) -> RuleError:
+    return RuleError(f"{file}: rule '{rule_id}': {message}")
+
+
+def _string_list(file: Path, rule_id: str, key: str, value: Any, *, join_parts: bool = False) -> tuple[str, ...]:
+    """A list of strings; with ``join_parts`` an item may itself be a list of
+    strings that are concatenated (so rule files can hold examples without
+    holding a scannable token literal)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _fail(file, rule_id, f"'{key}' must be a list")
+    items: list[str] = []
+    for item in value:
+        if join_parts and isinstance(item, list) and all(isinstance(p, str) for p in item):
+            items.append("".join(item))
+        elif isinstance(item, str):
+            items.append(item)
+        else:
+            raise _fail(file, rule_id, f"'{key}' must hold strings")
+    return tuple(items)
+
+
+def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None) -> Rule:
+    if not isinstance(entry, dict):
+        raise RuleError(f"{file}: rule #{index + 1}: expected a mapping")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not _ID_SHAPE.fullmatch(rule_id):
+        raise RuleError(f"{file}: rule #{index + 1}: 'id' must be lowercase letters, digits, '-' or '.'")
+    unknown = set(entry) - set(_REQUIRED) - set(_OPTIONAL)
+    if unknown:
+        raise _fail(file, rule_id, f"unknown key(s): {', '.join(sorted(unknown))}")
+    for key in _REQUIRED:
+        if key not in entry:
+            raise _fail(file, rule_id, f"missing required key '{key}'")
+    registry = entry.get("registry", default_registry)
+    if not isinstance(registry, str) or not registry:
+        raise _fail(file, rule_id, "missing 'registry' (on the rule or at the top of the file)")
+    for key in ("name", "kind", "pattern"):
+        if not isinstance(entry[key], str) or not entry[key]:
+            raise _fail(file, rule_id, f"'{key}' must be a non-empty string")
+    try:
+        severity = Severity(entry["severity"])
+    except ValueError:
+        valid = ", ".join(s.value for s in Severity)
+        raise _fail(file, rule_id, f"severity '{entry['severity']}' is not one of {valid}") from None
+    keywords = _string_list(file, rule_id, "keywords", entry["keywords"])
+    if not keywords or any(not k for k in keywords):
+        raise _fail(file, rule_id, "'keywords' must list at least one non-empty literal")
+    min_entropy = entry.get("min_entropy", 0.0)
+    if not isinstance(min_entropy, (int, float)) or isinstance(min_entropy, bool) or not 0 <= min_entropy <= 8:
+        raise _fail(file, rule_id, "'min_entropy' must be a number from 0 to 8")
+    for flag in ("boundary", "multiline"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise _fail(file, rule_id, f"'{flag}' must be true or false")
+    for key in ("structure", "revoke_url", "remediation"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise _fail(file, rule_id, f"'{key}' must be a string")
+    rule = Rule(
+        id=rule_id,
+        name=entry["name"],
+        registry=registry,
+        kind=entry["kind"],
+        pattern=entry["pattern"],
+        keywords=keywords,
+        severity=severity,
+        min_entropy=float(min_entropy),
+        structure=entry.get("structure"),
+        boundary=entry.get("boundary", True),
+        multiline=entry.get("multiline", False),
+        references=_string_list(file, rule_id, "references", entry.get("references")),
+        revoke_url=entry.get("revoke_url"),
+        remediation=entry.get("remediation"),
+        examples=_string_list(file, rule_id, "examples", entry.get("examples"), join_parts=True),
+        negative_examples=_string_list(
+            file, rule_id, "negative_examples", entry.get("negative_examples"), join_parts=True
+        ),
+        source_file=str(file),
+    )
+    compile_rule_pattern(rule)  # fail now, naming the file, rather than mid-scan
+    return rule
+
+
+# Characters that may continue a token; a match must not touch one on either side.
+_TOKEN_CHAR = r"[A-Za-z0-9_-]"
+# Real logs and exports glue tokens to ANSI colour codes (``\x1b[32mnpm_``),
+# percent-escapes (``%3Dnpm_``) and JSON escapes (``\nnpm_``, ``\u003dnpm_``):
+# the letter those end in is not part of the token, so it must not block a match.
+_GLUE_BEFORE = r"(?:\x1b\[[0-9;?]*[A-Za-z]|%[0-9A-Fa-f]{2}|\\[nrtbf]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
+BOUNDARY_START = rf"(?:(?<!{_TOKEN_CHAR})|(?<={_GLUE_BEFORE}))"
+BOUNDARY_END = rf"(?!{_TOKEN_CHAR})"
+
+
+def compile_rule_pattern(rule: Rule) -> regex.Pattern[str]:
+    """Compile a rule's pattern (wrapped in token boundaries unless the rule
+    opts out), insisting on exactly one capture group: the secret."""
+    source = rule.pattern
+    if rule.boundary:
+        source = f"{BOUNDARY_START}(?:{source}){BOUNDARY_END}"
+    try:
+        compiled = regex.compile(source, regex.MULTILINE if rule.multiline else 0)
+    except regex.error as exc:
+        raise RuleError(f"{rule.source_file}: rule '{rule.id}': pattern does not compile: {exc}") from exc
+    if compiled.groups != 1:
+        raise RuleError(
+            f"{rule.source_file}: rule '{rule.id}': pattern has {compiled.groups} capture groups, "
+            "need exactly 1 (the secret); use (?:...) for the others"
+        )
+    return compiled
+
+
+def select_rules(rules: Iterable[Rule], only: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Rule]:
+    """Keep rules whose id matches an ``only`` pattern (all if none) and no
+    ``exclude`` pattern. Patterns are ids or shell globs (``npm-*``)."""
+    rules = list(rules)
+    for pattern in (*only, *exclude):
+        if not any(fnmatch.fnmatchcase(rule.id, pattern) for rule in rules):
+            raise ConfigError(f"no rule matches '{pattern}' (see 'sprawl rules list')")
+    selected = [
+        rule
+        for rule in rules
+        if (not only or any(fnmatch.fnmatchcase(rule.id, p) for p in only))
+        and not any(fnmatch.fnmatchcase(rule.id, p) for p in exclude)
+    ]
+    if not selected:
+        raise ConfigError("the rule selection left no rules to scan with")
+    return selected
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution."""
+    if not value:
+        return 0.0
+    counts: dict[str, int] = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """One failure found by ``check_rules``."""
+
+    rule_id: str
+    source_file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source_file}: rule '{self.rule_id}': {self.message}"

@@ -1,0 +1,1 @@
+"""Input sources: each turns one kind of input into Chunks of text."""

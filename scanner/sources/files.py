@@ -1,0 +1,131 @@
+"""Files, directories and stdin as a source of chunks.
+
+Directories are walked recursively (``.git`` folders are skipped: git history
+is its own source). Symlinks are never followed out of the tree being walked,
+special files (FIFOs, devices) are never opened, files over the size cap and
+binary files are counted and skipped, and archives — recognised by content —
+are expanded in memory (see archives.py).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+from scanner.model import Chunk, Provenance
+from scanner.sources.archives import ArchiveLimits, iter_leaves, sniff_archive
+from scanner.sources.base import Source, SourceStats
+from scanner.sources.text import content_digest, decode_text
+
+STDIN_PATH = "-"
+_SKIP_DIRS = frozenset({".git"})
+
+
+def _human(size: int) -> str:
+    return f"{size / (1 << 20):.0f} MiB" if size >= 1 << 20 else f"{size} bytes"
+
+
+class FileSource(Source):
+    """Chunks from paths given on the command line (``-`` is stdin)."""
+
+    kind = "file"
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        max_file_size: int,
+        archive_limits: ArchiveLimits | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> None:
+        self._paths = list(paths)
+        self._max = max_file_size
+        self._limits = archive_limits or ArchiveLimits()
+        self._stdin = stdin
+
+    def chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+        for path in self._paths:
+            if path == STDIN_PATH:
+                yield from self._stdin_chunks(stats)
+            elif os.path.isdir(path):
+                yield from self._walk(path, stats)
+            elif os.path.lexists(path):
+                yield from self._file(path, path, stats, root=None)
+            else:
+                stats.error(f"{path}: no such file or directory")
+
+    def _stdin_chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+        stream = self._stdin if self._stdin is not None else sys.stdin.buffer
+        data = stream.read(self._max + 1)
+        if len(data) > self._max:
+            stats.error(f"<stdin>: larger than the size cap of {_human(self._max)}; not scanned")
+            return
+        yield from self._content(data, "<stdin>", "stdin", stats)
+
+    def _walk(self, top: str, stats: SourceStats) -> Iterator[Chunk]:
+        root = os.path.realpath(top)
+
+        def report(error: OSError) -> None:
+            stats.error(f"{error.filename}: cannot list directory: {error.strerror}")
+
+        for dirpath, dirnames, filenames in os.walk(top, onerror=report):
+            kept = []
+            for name in sorted(dirnames):
+                full = os.path.join(dirpath, name)
+                if name in _SKIP_DIRS:
+                    continue
+                if os.path.islink(full):
+                    # Following a directory link could leave the tree or loop;
+                    # a link inside the tree is reached by its real path anyway.
+                    stats.skip("symlinked directory not followed")
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                yield from self._file(full, full, stats, root=root)
+
+    def _file(self, path: str, display: str, stats: SourceStats, *, root: str | None) -> Iterator[Chunk]:
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                target = os.path.realpath(path)
+                if root is not None and not (target == root or target.startswith(root + os.sep)):
+                    stats.skip("symlink pointing out of the tree")
+                    return
+                info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                stats.skip("not a regular file")
+                return
+            if info.st_size > self._max:
+                stats.skip(f"larger than {_human(self._max)}")
+                return
+            with open(path, "rb") as handle:
+                data = handle.read(self._max + 1)
+        except OSError as exc:
+            stats.error(f"{display}: cannot read: {exc.strerror or exc}")
+            return
+        if len(data) > self._max:  # grew while we looked
+            stats.skip(f"larger than {_human(self._max)}")
+            return
+        yield from self._content(data, display, "file", stats)
+
+    def _content(self, data: bytes, display: str, kind: str, stats: SourceStats) -> Iterator[Chunk]:
+        if sniff_archive(data) is not None:
+            for member_display, member in iter_leaves(data, display, self._limits, stats):
+                yield from self._text(member, member_display, kind, stats, in_archive=True)
+            return
+        yield from self._text(data, display, kind, stats)
+
+    def _text(
+        self, data: bytes, display: str, kind: str, stats: SourceStats, *, in_archive: bool = False
+    ) -> Iterator[Chunk]:
+        text = decode_text(data)
+        if text is None:
+            stats.skip("binary archive member" if in_archive else "binary")
+            return
+        stats.scanned(len(data))
+        yield Chunk(content=text, provenance=Provenance(source=kind, path=display), digest=content_digest(data))

@@ -1,0 +1,1 @@
+"""Offline judgements on candidate secrets: checksums, decoders, placeholders."""

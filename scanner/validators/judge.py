@@ -1,0 +1,47 @@
+"""Combines the placeholder heuristics and a rule's structure check into one
+offline verdict per candidate secret."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from scanner.errors import RuleError
+from scanner.model import Liveness, Rule, StructureResult
+from scanner.validators.base import Validator
+from scanner.validators.placeholders import placeholder_reason
+
+
+def literal_prefix(rule: Rule, secret: str) -> str:
+    """The longest of the rule's keywords that ``secret`` starts with ('' if none)."""
+    lowered = secret.lower()
+    return max((k for k in rule.keywords if lowered.startswith(k.lower())), key=len, default="")
+
+
+class Judge:
+    """Offline liveness, scope and breadth for (rule, secret) pairs, memoised."""
+
+    def __init__(self, validators: Mapping[str, Validator], rules: list[Rule]) -> None:
+        for rule in rules:
+            if rule.structure is not None and rule.structure not in validators:
+                known = ", ".join(sorted(validators))
+                raise RuleError(
+                    f"{rule.source_file}: rule '{rule.id}': unknown structure check "
+                    f"'{rule.structure}' (known: {known})"
+                )
+        self._validators = dict(validators)
+        self._memo: dict[tuple[str, str], StructureResult] = {}
+
+    def judge(self, rule: Rule, secret: str) -> StructureResult:
+        key = (rule.id, secret)
+        verdict = self._memo.get(key)
+        if verdict is None:
+            verdict = self._memo[key] = self._judge(rule, secret)
+        return verdict
+
+    def _judge(self, rule: Rule, secret: str) -> StructureResult:
+        reason = placeholder_reason(secret, literal_prefix(rule, secret))
+        if reason is not None:
+            return StructureResult(Liveness.FAKE, reason=reason)
+        if rule.structure is None:
+            return StructureResult(Liveness.UNVERIFIABLE, reason="no offline structure to check")
+        return self._validators[rule.structure].check(secret)

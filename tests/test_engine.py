@@ -1,0 +1,128 @@
+"""The detector: prefilter, boundaries in real-world glue, exact positions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scanner.engine import Detector
+from scanner.model import Rule, Severity
+from tests.conftest import detect_text
+from tests.tokenfactory import github_style, npm_token
+
+GLUE = [
+    ("\x1b[32m{t}\x1b[0m", "ANSI colour codes"),
+    ('"{t}"', "double quotes"),
+    ("'{t}'", "single quotes"),
+    ("TOKEN={t}", "equals"),
+    ("token: {t}", "colon"),
+    ("https://user:{t}@host/x", "userinfo @"),
+    ("a=1&token={t}&b=2", "ampersand"),
+    ("<password>{t}</password>", "xml"),
+    ("[{t},{t}]", "comma"),
+    ("{{{{{t}}}}}", "template braces"),
+    ("token%3D{t}%26x", "percent escapes"),
+    ('"line\\n{t}\\n"', "JSON newline escape"),
+    ('"\\u003d{t}"', "JSON unicode escape"),
+    ("`{t}`", "backticks"),
+    ("({t})", "parentheses"),
+]
+
+
+@pytest.mark.parametrize("template,label", GLUE, ids=[g[1] for g in GLUE])
+def test_token_found_when_glued(detector: Detector, rng: random.Random, template: str, label: str) -> None:
+    token = npm_token(rng)
+    text = "first line\n" + template.format(t=token) + "\n"
+    matches = detect_text(detector, text)
+    assert matches, label
+    assert {(m.rule_id, m.secret, m.line) for m in matches} == {("npm-access-token", token, 2)}
+    first = min(matches, key=lambda m: m.column)
+    assert text.split("\n")[1][first.column - 1 :].startswith(token)
+
+
+def test_token_inside_longer_word_is_not_a_token(detector: Detector, rng: random.Random) -> None:
+    token = npm_token(rng)
+    assert detect_text(detector, f"xnpm_{token[4:]}") == []
+    assert detect_text(detector, f"{token}Z") == []
+
+
+def test_line_and_column_count_only_newlines(detector: Detector, rng: random.Random) -> None:
+    token = github_style("ghp", rng)
+    # GitLab section markers and progress bars use bare \r: not a new line.
+    text = "a\r\nb\rprogress 10%\rprogress 100%\n\t  key=" + token + "\n"
+    (match,) = detect_text(detector, text)
+    assert (match.line, match.column) == (3, len("\t  key=") + 1)
+    assert match.end_line == 3
+    assert match.end_column == match.column + len(token)
+
+
+def test_first_line_offset_is_added(detector: Detector, rng: random.Random) -> None:
+    token = npm_token(rng)
+    (match,) = detect_text(detector, f"x\n{token}", first_line=41)
+    assert match.line == 42
+
+
+def test_many_matches_in_order_with_exact_lines(detector: Detector, rng: random.Random) -> None:
+    tokens = [npm_token(rng) for _ in range(50)]
+    text = "".join(f"line {i} {t}\n" for i, t in enumerate(tokens))
+    matches = detect_text(detector, text)
+    assert [(m.secret, m.line, m.column) for m in matches] == [
+        (t, i + 1, len(f"line {i} ") + 1) for i, t in enumerate(tokens)
+    ]
+
+
+def test_match_deep_inside_long_minified_line(detector: Detector, rng: random.Random) -> None:
+    token = npm_token(rng)
+    filler = "x" * 50_000
+    text = f'{{"a":"{filler}","npmrc":"//r/:_authToken={token}","b":"{filler}"}}'
+    (match,) = detect_text(detector, text)
+    assert match.secret == token
+    assert match.column == text.index(token) + 1
+
+
+def test_keyword_prefilter_is_case_insensitive_but_pattern_is_not(detector: Detector, rng: random.Random) -> None:
+    token = npm_token(rng)
+    assert detect_text(detector, "NPM_TOKEN=" + token.upper()) == []
+
+
+def test_non_ascii_text_keeps_positions(detector: Detector, rng: random.Random) -> None:
+    token = npm_token(rng)
+    # 'İ' lower-cases to two characters; positions must still be right.
+    text = "İstanbul ünïcödé\nclé=" + token
+    (match,) = detect_text(detector, text)
+    assert (match.line, match.column) == (2, 5)
+
+
+def test_entropy_gate_drops_low_entropy_values() -> None:
+    rule = Rule(
+        id="t-rule", name="t", registry="t", kind="t", pattern=r"(tok_[a-z]{12})", keywords=("tok_",),
+        severity=Severity.LOW, min_entropy=3.0,
+    )
+    detector = Detector([rule])
+    assert detect_text(detector, "tok_aaaaaaaaaaab") == []
+    assert [m.secret for m in detect_text(detector, "tok_qwertyuiopas")] == ["tok_qwertyuiopas"]
+
+
+def test_regex_timeout_is_reported_not_fatal() -> None:
+    rule = Rule(
+        id="slow-rule", name="slow", registry="t", kind="t", pattern=r"(k(?:a|aa)+c)", keywords=("k",),
+        severity=Severity.LOW, boundary=False,
+    )
+    errors: list[str] = []
+    detector = Detector([rule], regex_timeout=0.05, on_error=errors.append)
+    # Catastrophic backtracking on purpose; the timeout must stop it.
+    detect_text(detector, "k" + "a" * 5000 + "!", path="slow.txt")
+    assert errors and errors[0].startswith("slow.txt: rule 'slow-rule' timed out")
+
+
+def test_multiline_rule_scans_whole_chunk() -> None:
+    rule = Rule(
+        id="block-rule", name="b", registry="t", kind="t",
+        pattern=r"BEGIN\n((?:[A-Za-z0-9]{10}\n){3})END", keywords=("BEGIN",), severity=Severity.LOW,
+        boundary=False, multiline=True,
+    )
+    detector = Detector([rule])
+    text = "x\nBEGIN\nAbcdefghij\nKlmnopqrst\nUvwxyz0123\nEND\n"
+    (match,) = detect_text(detector, text)
+    assert (match.line, match.end_line) == (3, 6)
