@@ -64,7 +64,7 @@ def scan(
     include_fake: Annotated[bool, typer.Option("--include-fake", help="Also report placeholders, checksum failures and other fakes.")] = False,
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (info..critical, or never).")] = "low",
     max_file_size: Annotated[str, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M).")] = "100M",
-    max_archive_depth: Annotated[int, typer.Option("--max-archive-depth", help="How deep to open archives inside archives.")] = 5,
+    max_archive_depth: Annotated[int, typer.Option("--max-archive-depth", help="How many levels of archives to open (the outermost counts as one).")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no per-input error lines on stderr.")] = False,
 ) -> None:
     """Scan files, directories, archives or stdin for publication credentials."""

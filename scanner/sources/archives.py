@@ -19,9 +19,9 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol, Self, cast
 
 from scanner.sources.base import SourceStats
 
@@ -31,6 +31,8 @@ _BLOCK = 64 * 1024
 # compressible files (a page of spaces) are normal, not bombs.
 _RATIO_FLOOR = 1 << 20
 _TAR_BLOCK = 512
+_USTAR_MAGIC = b"ustar\x00"
+_GNU_MAGIC = b"ustar  \x00"
 
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08PK\x03\x04")
 _ZIP_END_SIG = b"PK\x05\x06"
@@ -61,6 +63,14 @@ _DAMAGE_ERRORS: tuple[type[Exception], ...] = (
     lzma.LZMAError,
     ValueError,
     struct.error,
+)
+# zipfile also raises NotImplementedError for compression methods it lacks.
+_ZIP_OPEN_ERRORS: tuple[type[Exception], ...] = (*_DAMAGE_ERRORS, NotImplementedError)
+# How tarfile says "no more members": a zero block (the end marker) or no data
+# at all. Public classes of tarfile since 3.2, though typeshed omits them.
+_TAR_END_ERRORS: tuple[type[Exception], ...] = (
+    tarfile.EOFHeaderError,  # type: ignore[attr-defined]
+    tarfile.EmptyHeaderError,  # type: ignore[attr-defined]
 )
 
 
@@ -141,15 +151,17 @@ class _SoftEOF:
     readers above (tarfile reads ahead a whole record) still get every byte
     that decompressed cleanly; the reason is kept for one error line."""
 
-    def __init__(self, raw: _Readable) -> None:
+    def __init__(self, raw: io.BufferedIOBase) -> None:
         self._raw = raw
         self.damage: str | None = None
 
     def read(self, n: int = -1, /) -> bytes:
-        if self.damage is not None:
+        if self.damage is not None or n == 0:
             return b""
         try:
-            return self._raw.read(n)
+            # read1: a buffered read() that needs several raw reads drops what
+            # it already gathered when a later one fails; read1 does only one.
+            return self._raw.read1(n if n > 0 else _BLOCK)
         except _DAMAGE_ERRORS as exc:
             self.damage = _reason(exc)
             return b""
@@ -223,16 +235,13 @@ def sniff_archive(data: bytes) -> str | None:
 def _is_bzip2(data: bytes) -> bool:
     # "BZh" alone is too weak (it is printable text); require the level digit
     # and the block or end-of-stream magic that follows it.
-    return (
-        data.startswith(b"BZh")
-        and len(data) >= 10
-        and data[3] in b"123456789"
-        and data[4:10] in _BZIP2_BLOCK_MAGICS
-    )
+    return data.startswith(b"BZh") and len(data) >= 10 and data[3] in b"123456789" and data[4:10] in _BZIP2_BLOCK_MAGICS
 
 
 def _is_tar(data: bytes) -> bool:
-    if data[257:262] == b"ustar":
+    # POSIX "ustar\0" or GNU "ustar  \0": both carry a NUL, which text never
+    # does, so a document that happens to say "ustar" at 257 is not a tar.
+    if data[257:263] == _USTAR_MAGIC or data[257:265] == _GNU_MAGIC:
         return True
     return _is_v7_tar(data[:_TAR_BLOCK])
 
@@ -258,7 +267,7 @@ def _is_prefixed_zip(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)):
             return True
-    except (*_DAMAGE_ERRORS, NotImplementedError):
+    except _ZIP_OPEN_ERRORS:
         return False
 
 
@@ -343,21 +352,29 @@ def _too_many(ctx: _Context, display: str) -> None:
 # Single-stream compressors
 
 
-_DECOMPRESSORS: dict[str, Callable[[io.BytesIO], _Readable]] = {
-    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
-    "bzip2": lambda raw: bz2.BZ2File(raw, mode="rb"),
-    "xz": lambda raw: lzma.LZMAFile(raw, mode="rb"),
-}
+def _decompressor(kind: str, compressed: bytes) -> io.BufferedIOBase:
+    """A reader of the decompressed stream; the caller closes it."""
+    raw = io.BytesIO(compressed)
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if kind == "bzip2":
+        return bz2.BZ2File(raw, mode="rb")
+    return lzma.LZMAFile(raw, mode="rb")
 
 
-def _expand_stream(
-    kind: str, data: bytes, display: str, ctx: _Context, depth: int
-) -> Iterator[tuple[str, bytes]]:
+def _expand_stream(kind: str, data: bytes, display: str, ctx: _Context, depth: int) -> Iterator[tuple[str, bytes]]:
     """A compressed stream. A tar inside is walked in place (``x.tgz!member``,
     streamed so the whole tar is never held); anything else keeps the stream's
     own display path, so line numbers refer to the decompressed text."""
-    source = _SoftEOF(_DECOMPRESSORS[kind](io.BytesIO(data)))
-    reader = _CountingReader(source, ctx, display, len(data))
+    with _decompressor(kind, data) as raw:
+        yield from _walk_stream(_SoftEOF(raw), len(data), display, ctx, depth)
+
+
+def _walk_stream(
+    source: _SoftEOF, compressed: int, display: str, ctx: _Context, depth: int
+) -> Iterator[tuple[str, bytes]]:
+    """The body of _expand_stream, once the decompressor is open."""
+    reader = _CountingReader(source, ctx, display, compressed)
     try:
         head = _read_head(reader, _TAR_BLOCK)
     except _RatioExceeded:
@@ -367,20 +384,20 @@ def _expand_stream(
             yield from _expand(content, member, ctx, depth + 1)
         return
     try:
-        content = _read_capped(_Chain(head, reader), ctx.limits.max_member_bytes)
+        inflated = _read_capped(_Chain(head, reader), ctx.limits.max_member_bytes)
     except _RatioExceeded:
         return
     if source.damage is not None:
         ctx.stats.error(f"{display}: corrupt archive: {source.damage}")
-        if not content:
+        if not inflated:
             return  # nothing decompressed cleanly: there is no leaf to scan
-    if content is None:
+    if inflated is None:
         ctx.stats.skip("archive member too large")
         return
     # A damaged stream still yields the text before the damage. The content
     # counts as one level deeper only when it is itself an archive (gz of zip,
     # gz of gz): that bounds compression quines.
-    yield from _expand(content, display, ctx, depth + 1)
+    yield from _expand(inflated, display, ctx, depth + 1)
 
 
 # --------------------------------------------------------------------------
@@ -394,10 +411,10 @@ def _damage_probe() -> tuple[type[tarfile.TarInfo], list[str]]:
 
     class _Probe(tarfile.TarInfo):
         @classmethod
-        def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
             try:
                 return super().fromtarfile(tar)
-            except (tarfile.EOFHeaderError, tarfile.EmptyHeaderError):
+            except _TAR_END_ERRORS:
                 raise  # a proper end marker, or data ending on a member boundary
             except tarfile.HeaderError as exc:
                 damage.append(_reason(exc))
@@ -414,7 +431,9 @@ def _tar_entries(
     damage is the root cause of whatever tarfile then complains about."""
     probe, damage = _damage_probe()
     try:
-        with tarfile.open(fileobj=stream, mode="r|", tarinfo=probe) as tar:  # type: ignore[call-overload]
+        # Stream mode ("r|") only ever calls read(), which is all ``stream`` has.
+        fileobj = cast("IO[bytes]", stream)
+        with tarfile.open(fileobj=fileobj, mode="r|", tarinfo=probe) as tar:
             for index, info in enumerate(tar):
                 if index >= ctx.limits.max_members:
                     _too_many(ctx, display)
@@ -433,9 +452,7 @@ def _tar_entries(
         ctx.stats.error(f"{display}: corrupt archive: {damage[0]}")
 
 
-def _read_tar_member(
-    tar: tarfile.TarFile, info: tarfile.TarInfo, member: str, ctx: _Context
-) -> bytes | None:
+def _read_tar_member(tar: tarfile.TarFile, info: tarfile.TarInfo, member: str, ctx: _Context) -> bytes | None:
     if info.issym() or info.islnk():
         ctx.stats.skip("archive link member")
         return None
@@ -466,7 +483,7 @@ def _zip_entries(data: bytes, display: str, ctx: _Context) -> Iterator[tuple[str
     """(member display, bytes) for each readable member of a zip."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (*_DAMAGE_ERRORS, NotImplementedError) as exc:
+    except _ZIP_OPEN_ERRORS as exc:
         yield from _local_entries(data, display, ctx, _reason(exc))
         return
     with archive:
@@ -479,9 +496,7 @@ def _zip_entries(data: bytes, display: str, ctx: _Context) -> Iterator[tuple[str
                 yield f"{display}!{info.filename}", content
 
 
-def _read_zip_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, ctx: _Context
-) -> bytes | None:
+def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, ctx: _Context) -> bytes | None:
     member = f"{display}!{info.filename}"
     if info.is_dir():
         return None
@@ -526,9 +541,7 @@ class _LocalEntry:
         return bool(self.flags & _FLAG_DESCRIPTOR)
 
 
-def _local_entries(
-    data: bytes, display: str, ctx: _Context, reason: str
-) -> Iterator[tuple[str, bytes]]:
+def _local_entries(data: bytes, display: str, ctx: _Context, reason: str) -> Iterator[tuple[str, bytes]]:
     """Without a usable central directory (a truncated download), recover the
     members whose local headers and data are intact, front to back, and stop
     at the first damage. The archive is recorded as corrupt either way."""
@@ -562,7 +575,12 @@ def _parse_local_header(data: bytes, pos: int) -> _LocalEntry | None:
         return None
     fields = _LOCAL_HEADER.unpack_from(data, pos)
     flags, method, crc, compressed, name_len, extra_len = (
-        fields[2], fields[3], fields[6], fields[7], fields[9], fields[10]
+        fields[2],
+        fields[3],
+        fields[6],
+        fields[7],
+        fields[9],
+        fields[10],
     )
     start = end + name_len + extra_len
     if len(data) < start or compressed == _ZIP64_MARKER:
@@ -593,9 +611,7 @@ def _read_local_member(
     return (None, after)
 
 
-def _local_stored(
-    view: memoryview, entry: _LocalEntry, member: str, ctx: _Context
-) -> tuple[bytes | None, int] | None:
+def _local_stored(view: memoryview, entry: _LocalEntry, member: str, ctx: _Context) -> tuple[bytes | None, int] | None:
     after = entry.start + entry.compressed
     if entry.compressed > ctx.limits.max_member_bytes:
         ctx.stats.skip("archive member too large")
