@@ -79,7 +79,7 @@ def generate(root: Path, total_mb: int, seed: int = 1) -> list[tuple[str, int, s
         parts = [f"# generated file {file_no}\n"]
         size = len(parts[0])
         lines = 1
-        plant_at = rng.randrange(20) if file_no % 25 == 0 else -1
+        plant_at = rng.randrange(20) if file_no % 4 == 0 else -1
         for index in range(rng.randrange(6, 14)):
             block = rng.choice(blocks[kind])
             if index == plant_at:

@@ -101,11 +101,13 @@ class TableReporter(Reporter):
 def _table(findings: list[Finding], show_secrets: bool, ellipsis: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, show_lines=True, header_style="bold", expand=False)
     # fold, never truncate: a cut-off path or secret is worse than a wrapped one.
-    table.add_column("Rule", overflow="fold")
-    table.add_column("Secret", overflow="fold")
-    table.add_column("Liveness", overflow="fold")
-    table.add_column("Scope", overflow="fold")
-    table.add_column("Where", overflow="fold")
+    # Locations are what people copy and paste: keep each on one line and let
+    # the descriptive columns wrap instead.
+    table.add_column("Rule", overflow="fold", max_width=28)
+    table.add_column("Secret", overflow="fold", no_wrap=True)
+    table.add_column("Liveness", overflow="fold", max_width=18)
+    table.add_column("Scope", overflow="fold", max_width=36)
+    table.add_column("Where", overflow="fold", no_wrap=True)
     for finding in findings:
         table.add_row(
             _rule_cell(finding),

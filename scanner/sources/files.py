@@ -86,7 +86,9 @@ class FileSource(Source):
             dirnames[:] = kept
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
-                yield from self._file(full, full, stats, root=root)
+                # "./.npmrc" reads better as ".npmrc"; the path stays relative
+                # to where the user pointed us.
+                yield from self._file(full, os.path.normpath(full), stats, root=root)
 
     def _file(self, path: str, display: str, stats: SourceStats, *, root: str | None) -> Iterator[Chunk]:
         try:
