@@ -47,6 +47,7 @@ class Detector:
             for rule in rules
         ]
         self._keywords = sorted({k for compiled in self._rules for k in compiled.keywords})
+        self._context_ids = frozenset(c.rule.id for c in self._rules if c.rule.context)
         self._timeout = regex_timeout
         self._on_error = on_error
 
@@ -74,7 +75,7 @@ class Detector:
             else:
                 windows = _windows(text, rule_hits)
             matches.extend(self._run_rule(compiled, text, windows, chunk))
-        return _locate(text, sorted(set(matches)), chunk.first_line)
+        return _locate(text, _prefer_token_rules(sorted(set(matches)), self._context_ids), chunk.first_line)
 
     def _keyword_hits(self, lowered: str) -> dict[str, list[int]]:
         hits: dict[str, list[int]] = {}
@@ -113,6 +114,23 @@ class Detector:
                     f"{self._timeout:g}s; matches of that rule in this input may be missing"
                 )
         return found
+
+
+def _prefer_token_rules(
+    spans: list[tuple[int, int, str, str]], context_ids: frozenset[str]
+) -> list[tuple[int, int, str, str]]:
+    """Drop context-rule spans that overlap a token-format rule's span: the
+    token rule knows what the value is; the context rule only where it stood."""
+    if not context_ids:
+        return spans
+    specific = [(start, end) for start, end, rule_id, _ in spans if rule_id not in context_ids]
+    if not specific:
+        return spans
+    return [
+        span
+        for span in spans
+        if span[2] not in context_ids or not any(s < span[1] and span[0] < e for s, e in specific)
+    ]
 
 
 def _windows(text: str, hits: list[int]) -> list[tuple[int, int]]:

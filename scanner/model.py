@@ -113,6 +113,10 @@ class Rule:
     structure: str | None = None
     boundary: bool = True
     multiline: bool = False
+    # A context rule finds a value by where it stands (``_authToken=``,
+    # ``<password>``) rather than by its own shape; where a token-format rule
+    # matches overlapping text, the token-format match wins.
+    context: bool = False
     references: tuple[str, ...] = ()
     revoke_url: str | None = None
     remediation: str | None = None

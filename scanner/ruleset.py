@@ -28,6 +28,7 @@ _OPTIONAL = (
     "structure",
     "boundary",
     "multiline",
+    "context",
     "references",
     "revoke_url",
     "remediation",
@@ -154,7 +155,7 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
     min_entropy = entry.get("min_entropy", 0.0)
     if not isinstance(min_entropy, (int, float)) or isinstance(min_entropy, bool) or not 0 <= min_entropy <= 8:
         raise _fail(file, rule_id, "'min_entropy' must be a number from 0 to 8")
-    for flag in ("boundary", "multiline"):
+    for flag in ("boundary", "multiline", "context"):
         if flag in entry and not isinstance(entry[flag], bool):
             raise _fail(file, rule_id, f"'{flag}' must be true or false")
     for key in ("structure", "revoke_url", "remediation"):
@@ -172,6 +173,7 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
         structure=entry.get("structure"),
         boundary=entry.get("boundary", True),
         multiline=entry.get("multiline", False),
+        context=entry.get("context", False),
         references=_string_list(file, rule_id, "references", entry.get("references")),
         revoke_url=entry.get("revoke_url"),
         remediation=entry.get("remediation"),
