@@ -117,6 +117,10 @@ class Rule:
     # ``<password>``) rather than by its own shape; where a token-format rule
     # matches overlapping text, the token-format match wins.
     context: bool = False
+    # What the credential can do when its own structure does not say
+    # (a validator's verdict takes precedence).
+    scope: str | None = None
+    breadth: Breadth = Breadth.UNKNOWN
     references: tuple[str, ...] = ()
     revoke_url: str | None = None
     remediation: str | None = None

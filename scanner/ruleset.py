@@ -19,7 +19,7 @@ import regex
 import yaml
 
 from scanner.errors import ConfigError, RuleError
-from scanner.model import Rule, Severity
+from scanner.model import Breadth, Rule, Severity
 
 _REQUIRED = ("id", "name", "kind", "pattern", "keywords", "severity")
 _OPTIONAL = (
@@ -29,6 +29,8 @@ _OPTIONAL = (
     "boundary",
     "multiline",
     "context",
+    "scope",
+    "breadth",
     "references",
     "revoke_url",
     "remediation",
@@ -158,7 +160,12 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
     for flag in ("boundary", "multiline", "context"):
         if flag in entry and not isinstance(entry[flag], bool):
             raise _fail(file, rule_id, f"'{flag}' must be true or false")
-    for key in ("structure", "revoke_url", "remediation"):
+    try:
+        breadth = Breadth(entry.get("breadth", "unknown"))
+    except ValueError:
+        valid = ", ".join(b.value for b in Breadth)
+        raise _fail(file, rule_id, f"breadth '{entry['breadth']}' is not one of {valid}") from None
+    for key in ("structure", "revoke_url", "remediation", "scope"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise _fail(file, rule_id, f"'{key}' must be a string")
     rule = Rule(
@@ -174,6 +181,8 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
         boundary=entry.get("boundary", True),
         multiline=entry.get("multiline", False),
         context=entry.get("context", False),
+        scope=entry.get("scope"),
+        breadth=breadth,
         references=_string_list(file, rule_id, "references", entry.get("references")),
         revoke_url=entry.get("revoke_url"),
         remediation=entry.get("remediation"),

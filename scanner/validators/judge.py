@@ -4,9 +4,10 @@ offline verdict per candidate secret."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from scanner.errors import RuleError
-from scanner.model import Liveness, Rule, StructureResult
+from scanner.model import Breadth, Liveness, Rule, StructureResult
 from scanner.validators.base import Validator
 from scanner.validators.placeholders import placeholder_reason
 
@@ -43,5 +44,12 @@ class Judge:
         if reason is not None:
             return StructureResult(Liveness.FAKE, reason=reason)
         if rule.structure is None:
-            return StructureResult(Liveness.UNVERIFIABLE, reason="no offline structure to check")
-        return self._validators[rule.structure].check(secret)
+            verdict = StructureResult(Liveness.UNVERIFIABLE, reason="no offline structure to check")
+        else:
+            verdict = self._validators[rule.structure].check(secret)
+        # The rule's own words fill in what the token's structure did not say.
+        if verdict.scope is None and rule.scope is not None:
+            verdict = replace(verdict, scope=rule.scope)
+        if verdict.breadth is Breadth.UNKNOWN and rule.breadth is not Breadth.UNKNOWN:
+            verdict = replace(verdict, breadth=rule.breadth)
+        return verdict
