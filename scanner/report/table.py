@@ -87,6 +87,7 @@ class TableReporter(Reporter):
             console.print()
             console.print(Text(heading, style=_HEADING_STYLE[severity]))
             console.print(_table(group, result.show_secrets, ellipsis))
+        _next_steps(console, result.findings)
         console.print()
         console.print(Text(summary_line(result)))
         if result.stats.errors:
@@ -117,6 +118,26 @@ def _table(findings: list[Finding], show_secrets: bool, ellipsis: str) -> Table:
             Text(_where(finding.occurrences, ellipsis)),
         )
     return table
+
+
+def _next_steps(console: Console, findings: tuple[Finding, ...]) -> None:
+    """Remediation once per rule (many findings share a rule): where to
+    revoke, and what to check afterwards."""
+    seen: dict[str, Finding] = {}
+    for finding in findings:
+        if finding.revoke_url or finding.remediation:
+            seen.setdefault(finding.rule_id, finding)
+    if not seen:
+        return
+    console.print()
+    console.print(Text("Next steps", style="bold"))
+    for finding in seen.values():
+        line = Text(f"  {clean(finding.rule_name)}: ", style="bold")
+        if finding.remediation:
+            line.append(clean(finding.remediation))
+        if finding.revoke_url:
+            line.append(f" Revoke: {clean(finding.revoke_url)}", style="cyan")
+        console.print(line)
 
 
 def _masked(text: str, finding: Finding, show_secrets: bool) -> str:

@@ -147,3 +147,22 @@ def test_clean() -> None:
     assert clean("a\x07b") == "a\\x07b"
     assert clean("rtl\u202eoverride") == "rtl\\u202eoverride"
     assert clean("caf\udce9") == "caf\\udce9"
+
+
+def test_next_steps_name_remediation_and_revoke_url_once_per_rule() -> None:
+    import io
+    from dataclasses import replace
+
+    from scanner.model import ScanResult, ScanStats
+    from scanner.report.table import TableReporter
+
+    base = make_finding()
+    findings = (
+        replace(base, remediation="Revoke it, then audit releases.", revoke_url="https://example.test/tokens"),
+        replace(base, id="other", secret="FAKE-SECRET-VALUE-0002", remediation="Revoke it, then audit releases.", revoke_url="https://example.test/tokens"),
+    )
+    out = io.StringIO()
+    TableReporter().render(ScanResult(findings=findings, stats=ScanStats()), out)
+    text = out.getvalue()
+    assert text.count("Revoke it, then audit releases. Revoke: https://example.test/tokens") == 1
+    assert "Next steps" in text
