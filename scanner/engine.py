@@ -1,20 +1,28 @@
 """The detector: keyword prefilter, then each rule's regex (with a timeout),
-then an entropy gate.
+then an entropy gate; then the same again inside encoded text (decode.py).
 
 A rule's regex runs only where one of its keywords occurs, and only over the
 lines around each occurrence (unless the rule is ``multiline``), so a large
 input with a rare keyword costs little more than the keyword search itself.
+A match inside base64, percent-, JSON- or HTML-escaped text is reported at the
+encoded text: exactly for character escapes, as the whole run for base64.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import regex
 
+from scanner.keywords import KeywordIndex
+from scanner.decode import MAX_DEPTH, DecodeBudget, DecodedRegion, find_encoded_regions
 from scanner.model import Chunk, Match, Rule
 from scanner.ruleset import compile_rule_pattern, shannon_entropy
+
+# (start, end, rule id, secret), positions relative to the text scanned.
+_Span = tuple[int, int, str, str]
 
 # A window around a keyword hit runs from the start of its line to the end of
 # its line, but never further than this from the hit: minified JSON or a log
@@ -41,15 +49,18 @@ class Detector:
         *,
         regex_timeout: float = 5.0,
         on_error: Callable[[str], None] | None = None,
+        decode_depth: int = MAX_DEPTH,
+        accelerate: bool = True,
     ) -> None:
         self._rules = [
             _CompiledRule(rule, compile_rule_pattern(rule), tuple(k.lower() for k in rule.keywords))
             for rule in rules
         ]
-        self._keywords = sorted({k for compiled in self._rules for k in compiled.keywords})
+        self._keywords = KeywordIndex((k for c in self._rules for k in c.keywords), accelerate=accelerate)
         self._context_ids = frozenset(c.rule.id for c in self._rules if c.rule.context)
         self._timeout = regex_timeout
         self._on_error = on_error
+        self._decode_depth = decode_depth  # 0: look at the text as written only
 
     @property
     def rules(self) -> list[Rule]:
@@ -58,14 +69,38 @@ class Detector:
     def detect(self, chunk: Chunk) -> list[Match]:
         """Every match of every rule in ``chunk``, ordered by position."""
         text = chunk.content
+        spans = self._scan(text, chunk, 0, DecodeBudget(len(text)))
+        return _locate(text, spans, chunk.first_line)
+
+    def _scan(self, text: str, chunk: Chunk, depth: int, budget: DecodeBudget) -> list[_Span]:
+        """Spans in ``text`` and, below the depth limit, inside the encoded
+        regions of ``text``, mapped back onto ``text``."""
+        direct, keyword_hits = self._scan_text(text, chunk)
+        if depth >= self._decode_depth:
+            return direct
+        # A value a context rule captured is decoded whatever its shape: the
+        # docker "auth" or .npmrc _auth may hold a token that is found then.
+        hints = [(start, end) for start, end, rule_id, _ in direct if rule_id in self._context_ids]
+        groups = [direct]
+        for region in find_encoded_regions(text, budget, hints=hints, keyword_hits=keyword_hits):
+            inner = self._scan(region.text, chunk, depth + 1, budget)
+            if inner:
+                groups.append([_to_parent(region, span) for span in inner])
+        if len(groups) == 1:
+            return direct
+        return _merge_groups(groups, self._context_ids)
+
+    def _scan_text(self, text: str, chunk: Chunk) -> tuple[list[_Span], Collection[list[int]]]:
+        """Spans of every rule in ``text`` as written (context rules already
+        yielding to overlapping token rules), and where keywords stand."""
         lowered = text.lower()
         # Lower-casing a few non-ASCII characters changes the length; keyword
         # positions would then be off, so such chunks are scanned whole.
         positions_valid = len(lowered) == len(text)
-        hits = self._keyword_hits(lowered)
+        hits = self._keywords.hits(lowered, _MAX_WINDOWS)
         if not hits:
-            return []
-        matches: list[tuple[int, int, str, str]] = []  # (start, end, rule id, secret)
+            return [], ()
+        matches: list[_Span] = []
         for compiled in self._rules:
             rule_hits = sorted(p for k in compiled.keywords for p in hits.get(k, ()))
             if not rule_hits:
@@ -75,24 +110,13 @@ class Detector:
             else:
                 windows = _windows(text, rule_hits)
             matches.extend(self._run_rule(compiled, text, windows, chunk))
-        return _locate(text, _prefer_token_rules(sorted(set(matches)), self._context_ids), chunk.first_line)
-
-    def _keyword_hits(self, lowered: str) -> dict[str, list[int]]:
-        hits: dict[str, list[int]] = {}
-        for keyword in self._keywords:
-            position = lowered.find(keyword)
-            if position < 0:
-                continue
-            found = hits[keyword] = []
-            while position >= 0 and len(found) <= _MAX_WINDOWS:
-                found.append(position)
-                position = lowered.find(keyword, position + 1)
-        return hits
+        spans = _prefer_token_rules(sorted(set(matches)), self._context_ids)
+        return spans, hits.values() if positions_valid else ()
 
     def _run_rule(
         self, compiled: _CompiledRule, text: str, windows: list[tuple[int, int]], chunk: Chunk
-    ) -> list[tuple[int, int, str, str]]:
-        found: list[tuple[int, int, str, str]] = []
+    ) -> list[_Span]:
+        found: list[_Span] = []
         pattern = compiled.pattern
         try:
             for start, end in windows:
@@ -116,9 +140,7 @@ class Detector:
         return found
 
 
-def _prefer_token_rules(
-    spans: list[tuple[int, int, str, str]], context_ids: frozenset[str]
-) -> list[tuple[int, int, str, str]]:
+def _prefer_token_rules(spans: list[_Span], context_ids: frozenset[str]) -> list[_Span]:
     """Drop context-rule spans that overlap a token-format rule's span: the
     token rule knows what the value is; the context rule only where it stood."""
     if not context_ids:
@@ -131,6 +153,47 @@ def _prefer_token_rules(
         for span in spans
         if span[2] not in context_ids or not any(s < span[1] and span[0] < e for s, e in specific)
     ]
+
+
+def _to_parent(region: DecodedRegion, span: _Span) -> _Span:
+    start, end = region.parent_span(span[0], span[1])
+    return (start, end, span[2], span[3])
+
+
+def _merge_groups(groups: list[list[_Span]], context_ids: frozenset[str]) -> list[_Span]:
+    """Union of the spans found in the text itself (group 0) and in each
+    decoded region (one group each), identical spans once.
+
+    Within a group, context rules have already yielded to token rules where
+    the two overlapped in the text they were found in. Across groups, a
+    context span yields to an overlapping token span of another group: the
+    docker "auth" value yields to the npm token found by decoding it.
+    """
+    tokens: list[tuple[list[int], list[int]]] = []  # per group: sorted starts, running max of ends
+    for group in groups:
+        spans = sorted((s, e) for s, e, rule_id, _ in group if rule_id not in context_ids)
+        running, highest = [], -1
+        for _, end in spans:
+            highest = max(highest, end)
+            running.append(highest)
+        tokens.append(([s for s, _ in spans], running))
+
+    def overlaps_other_group(span: _Span, own: int) -> bool:
+        for index, (starts, max_ends) in enumerate(tokens):
+            if index == own:
+                continue
+            before = bisect_left(starts, span[1])  # tokens starting before span ends
+            if before and max_ends[before - 1] > span[0]:
+                return True
+        return False
+
+    kept = {
+        span
+        for index, group in enumerate(groups)
+        for span in group
+        if span[2] not in context_ids or not overlaps_other_group(span, index)
+    }
+    return sorted(kept)
 
 
 def _windows(text: str, hits: list[int]) -> list[tuple[int, int]]:
@@ -150,7 +213,7 @@ def _windows(text: str, hits: list[int]) -> list[tuple[int, int]]:
     return windows
 
 
-def _locate(text: str, spans: list[tuple[int, int, str, str]], first_line: int) -> list[Match]:
+def _locate(text: str, spans: list[_Span], first_line: int) -> list[Match]:
     """Attach 1-based line and column to sorted spans. Only ``\\n`` ends a line:
     a bare ``\\r`` (progress bars, GitLab section markers) does not."""
     matches: list[Match] = []
