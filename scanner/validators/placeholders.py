@@ -26,7 +26,17 @@ _SEQUENCES = (
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 )
 _MAX_RUN = 6  # a body with 6 identical characters in a row is not random
+# ... except runs of "A" in long bodies: that is how base64 writes zero bytes,
+# which structured tokens and keys hold (Azure DevOps PATs with all-zero
+# platform data, DER keys). Short placeholders such as "npm_AAAA..." still fail
+# the distinct-characters check.
+_ZERO_BASE64 = "A"
+_LONG_BODY = 60
 _SEQUENCE_RUN = 6  # nor one with 6 consecutive letters or digits
+# A body uses few distinct characters when it has at most 1 per 8 characters,
+# but never more than this: long hex (16) or base64 (64) bodies, such as keys,
+# must not count as "few".
+_FEW_DISTINCT_CAP = 8
 
 # sha256 of published documentation example tokens (kept as hashes so the
 # repository holds no token-shaped literal). Each is the example from the doc named.
@@ -47,12 +57,17 @@ def known_example(secret: str) -> bool:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest() in _KNOWN_EXAMPLES
 
 
-def _longest_run(body: str) -> int:
-    longest = run = 1
-    for previous, current in zip(body, body[1:]):
+def _longest_run(body: str, ignore: str = "") -> int:
+    """Length of the longest run of one character, not counting runs of
+    characters in ``ignore``."""
+    longest = run = 0
+    previous = ""
+    for current in body:
         run = run + 1 if current == previous else 1
-        longest = max(longest, run)
-    return longest if body else 0
+        previous = current
+        if current not in ignore:
+            longest = max(longest, run)
+    return longest
 
 
 def _has_sequence(body: str) -> bool:
@@ -79,9 +94,10 @@ def placeholder_reason(secret: str, prefix: str = "") -> str | None:
     word = _WORDS.search(body)
     if word:
         return f"contains the placeholder word '{word.group(0)}'"
-    if len(body) >= 8 and _longest_run(body) >= _MAX_RUN:
+    ignore = _ZERO_BASE64 if len(body) >= _LONG_BODY else ""
+    if len(body) >= 8 and _longest_run(body, ignore) >= _MAX_RUN:
         return "repeated characters"
-    if len(body) >= 12 and len(set(body)) <= max(3, len(body) // 8):
+    if len(body) >= 12 and len(set(body)) <= min(max(3, len(body) // 8), _FEW_DISTINCT_CAP):
         return "too few distinct characters"
     if _has_sequence(body):
         return "sequential characters"
