@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,9 @@ _OPTIONAL = (
     "examples",
     "negative_examples",
 )
+# libyaml's loader is ten times faster than the pure-Python one; rule loading
+# is on the start-up path of every command (and of commit hooks).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID_SHAPE = regex.compile(r"[a-z0-9][a-z0-9.-]{1,79}")
 
 
@@ -84,7 +88,7 @@ def load_rule_file(file: Path) -> list[Rule]:
     if file.suffix == ".toml":
         raise RuleError(f"{file}: TOML rule files are not supported yet; use YAML")
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{file}: cannot read rule file: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -246,11 +250,9 @@ def shannon_entropy(value: str) -> float:
     """Bits per character of ``value``'s own character distribution."""
     if not value:
         return 0.0
-    counts: dict[str, int] = {}
-    for char in value:
-        counts[char] = counts.get(char, 0) + 1
     total = len(value)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
+    # Counter counts in C; this runs once per candidate match.
+    return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def test_missing_rule_path(tmp_path: Path) -> None:
 
 def test_select_only_and_exclude_with_globs() -> None:
     rules = load_rules()
-    assert {r.id for r in select_rules(rules, only=["*pypi*"])} == {"pypi-api-token", "testpypi-api-token"}
+    assert {r.id for r in select_rules(rules, only=["*pypi-api-token"])} == {"pypi-api-token", "testpypi-api-token"}
     assert "testpypi-api-token" not in {r.id for r in select_rules(rules, exclude=["testpypi-*"])}
     with pytest.raises(ConfigError, match="no rule matches 'nonexistent'"):
         select_rules(rules, only=["nonexistent"])
