@@ -17,6 +17,9 @@ class Validator(abc.ABC):
 
     #: the name rules use in their ``structure:`` field
     name: str = ""
+    #: True when check() parses the whole value (macaroon, key block, JWT): the
+    #: judge then skips its looks-random heuristics, which only suit opaque tokens.
+    structured: bool = False
 
     @abc.abstractmethod
     def check(self, secret: str) -> StructureResult:

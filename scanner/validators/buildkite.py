@@ -55,6 +55,8 @@ def rails_expiry(envelope: dict[str, Any]) -> float | None:
 class BuildkitePackagesToken(Validator):
     """A ``bkpt_`` token's signed envelope decodes; its ``exp`` decides expiry."""
 
+    structured = True
+
     name = "buildkite-packages-token"
 
     def __init__(self, now: float | None = None) -> None:

@@ -126,6 +126,8 @@ def open_with(key: EncryptedKey, password: bytes) -> bytes | None:
 class CosignPrivateKey(Validator):
     """Structure of an encrypted cosign/sigstore key, and whether the empty password opens it."""
 
+    structured = True
+
     name = "cosign-private-key"
 
     def check(self, secret: str) -> StructureResult:

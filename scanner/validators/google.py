@@ -112,6 +112,8 @@ class GoogleServiceAccountKey(Validator):
     """The private key of a service-account JSON key file parses, and an RSA
     key's modulus equals the product of its primes."""
 
+    structured = True
+
     name = "google-service-account-key"
 
     def check(self, secret: str) -> StructureResult:

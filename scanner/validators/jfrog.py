@@ -64,6 +64,8 @@ class JFrogReferenceToken(Validator):
     """Reference token: base64 of ``reftkn:01:<10-digit expiry>:<random>``;
     expiry 0 means none."""
 
+    structured = True
+
     name = "jfrog-reference-token"
 
     def __init__(self, now: float | None = None) -> None:
@@ -118,6 +120,8 @@ def _jfrog_scope(claims: dict[str, object]) -> tuple[str, Breadth]:
 class JFrogAccessToken(Validator):
     """JFrog access or identity token: a JWT whose ``sub`` or ``iss`` names a
     JFrog service (``jfac@…``, ``jfrt@…``); any other JWT is not JFrog's."""
+
+    structured = True
 
     name = "jfrog-access-token"
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from scanner.errors import RuleError
 from scanner.model import Breadth, Liveness, Rule, StructureResult
 from scanner.validators.base import Validator
-from scanner.validators.placeholders import placeholder_reason
+from scanner.validators.placeholders import body_reason, notation_reason
 
 
 def literal_prefix(rule: Rule, secret: str) -> str:
@@ -40,13 +40,24 @@ class Judge:
         return verdict
 
     def _judge(self, rule: Rule, secret: str) -> StructureResult:
-        reason = placeholder_reason(secret, literal_prefix(rule, secret))
+        reason = notation_reason(secret)
         if reason is not None:
             return StructureResult(Liveness.FAKE, reason=reason)
-        if rule.structure is None:
+        validator = self._validators.get(rule.structure) if rule.structure else None
+        if validator is None:
             verdict = StructureResult(Liveness.UNVERIFIABLE, reason="no offline structure to check")
         else:
-            verdict = self._validators[rule.structure].check(secret)
+            verdict = validator.check(secret)
+        if verdict.liveness is Liveness.FAKE:
+            return verdict
+        # A value whose whole structure was parsed (a macaroon, a key block, a
+        # JWT) is not judged by how random its text looks: base64 of structured
+        # bytes has runs of "A" and, now and then, a word like "test".
+        if validator is None or not validator.structured:
+            prefix = literal_prefix(rule, secret)
+            reason = body_reason(secret[len(prefix) :])
+            if reason is not None:
+                return StructureResult(Liveness.FAKE, reason=reason)
         # The rule's own words fill in what the token's structure did not say.
         if verdict.scope is None and rule.scope is not None:
             verdict = replace(verdict, scope=rule.scope)

@@ -175,6 +175,8 @@ def malformed(exc: Exception, what: str) -> StructureResult:
 class JwtExpiry(Validator):
     """A plain JWT access token: well-formed, and its ``exp`` not yet past."""
 
+    structured = True
+
     name = "jwt-expiry"
 
     def __init__(self, now: float | None = None) -> None:
@@ -194,6 +196,8 @@ _GITHUB_JWT = re.compile(r"ghs_([1-9][0-9]*)_(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\
 class GitHubInstallationJwt(Validator):
     """GitHub's 2026 App installation token ``ghs_<app id>_<JWT>`` (section 3):
     the JWT must decode; its ``exp`` (1 h after issue) decides expiry."""
+
+    structured = True
 
     name = "github-installation-jwt"
 
@@ -227,6 +231,8 @@ _CODEARTIFACT_MAX_LIFETIME = 12 * 3600 + 300  # 12 h, plus clock slack
 class CodeArtifactToken(Validator):
     """AWS CodeArtifact authorization token: a 5-part JWE whose header states
     issue (``isu``) and expiry (``exp``, at most 12 h later)."""
+
+    structured = True
 
     name = "aws-codeartifact-jwe"
 

@@ -427,6 +427,8 @@ def judge_key(key: PgpKey) -> StructureResult:
 class PgpPrivateKey(Validator):
     """Decodes an armored OpenPGP private-key block (also escaped or base64-wrapped)."""
 
+    structured = True
+
     name = "pgp-private-key"
 
     def check(self, secret: str) -> StructureResult:
@@ -450,6 +452,8 @@ _SEXP_PROTECTED = re.compile(r"\(\s*protected\s+openpgp-[\w-]+\s")
 
 class GnupgKeyFile(Validator):
     """A GnuPG private-keys-v1.d key in the extended text format."""
+
+    structured = True
 
     name = "gnupg-key-file"
 

@@ -41,6 +41,8 @@ _FEW_DISTINCT_CAP = 8
 # sha256 of published documentation example tokens (kept as hashes so the
 # repository holds no token-shaped literal). Each is the example from the doc named.
 _KNOWN_EXAMPLES = {
+    # Docker Hub API documentation "dckr_pat_124509…" (wrong length; reported by context rules otherwise)
+    "3a12151da54c0029cd70ed3685f686e6aed0fc25028c9690d91a12cf93c8020a",
     # GitHub fixture "ghp_16C7e42F…178B4a" copied across many READMEs (also fails its checksum)
     "3543c50b0cb9cea8e55eb1f529b79f043cb250d485fde7b66cabbb5183add7da",
     # npm example "npm_qkJaB6Mf…0LsakP" quoted in secretlint issue #200 (valid checksum)
@@ -78,19 +80,21 @@ def _has_sequence(body: str) -> bool:
     return False
 
 
-def placeholder_reason(secret: str, prefix: str = "") -> str | None:
-    """Why ``secret`` is a placeholder rather than a credential, or None.
-
-    ``prefix`` is the rule's literal prefix (``npm_``), excluded from the
-    repetition and sequence checks.
-    """
+def notation_reason(secret: str) -> str | None:
+    """Why ``secret`` is notation rather than a value (a known documentation
+    example, a template or variable, masking), or None."""
     if known_example(secret):
         return "a published documentation example"
     if _TEMPLATE.search(secret):
         return "a template or variable reference, not a value"
     if _MASKED.search(secret):
         return "masked or elided"
-    body = secret[len(prefix) :] if prefix and secret.lower().startswith(prefix.lower()) else secret
+    return None
+
+
+def body_reason(body: str) -> str | None:
+    """Why a token body is not random (placeholder words, repeated or
+    sequential characters, too few distinct characters), or None."""
     word = _WORDS.search(body)
     if word:
         return f"contains the placeholder word '{word.group(0)}'"
@@ -102,3 +106,13 @@ def placeholder_reason(secret: str, prefix: str = "") -> str | None:
     if _has_sequence(body):
         return "sequential characters"
     return None
+
+
+def placeholder_reason(secret: str, prefix: str = "") -> str | None:
+    """Why ``secret`` is a placeholder rather than a credential, or None.
+
+    ``prefix`` is the rule's literal prefix (``npm_``), excluded from the
+    body checks.
+    """
+    body = secret[len(prefix) :] if prefix and secret.lower().startswith(prefix.lower()) else secret
+    return notation_reason(secret) or body_reason(body)

@@ -205,6 +205,8 @@ def describe_scope(registry: str, caveats: _Caveats) -> tuple[str, Breadth]:
 class PyPIMacaroon(Validator):
     """Structure, scope and expiry of a PyPI/TestPyPI API token."""
 
+    structured = True
+
     name = "pypi-macaroon"
 
     def __init__(self, now: float | None = None) -> None:

@@ -103,6 +103,8 @@ def _judge_document(document: Any) -> StructureResult:
 class SnapcraftLogin(Validator):
     """``snapcraft export-login`` output: base64 JSON whose macaroons parse."""
 
+    structured = True
+
     name = "snapcraft-login"
 
     def check(self, secret: str) -> StructureResult:
