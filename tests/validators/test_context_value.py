@@ -108,7 +108,7 @@ def test_maven_encrypted_value_says_how_it_decrypts(rng: random.Random) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        "dckr_pat_124509ugsdjga93",  # Docker API docs' example: wrong length
+        "dckr_pat_" + "124509ugsdjgb94",  # shaped like Docker's API docs example: wrong length
         "npm_" + "A1b2C3d4E5",
         "ghp_" + "aB3dE5gH7jK9",
         "glpat-" + "aB3dE5gH7j",
