@@ -31,19 +31,24 @@ _CODE = [
     "def handler(event, context):",
     "    return {'statusCode': 200, 'body': json.dumps(result)}",
     "import os, sys, json  # standard imports",
-    "const NPM_TOKEN = process.env.NPM_TOKEN;",
     "    if (!user) { throw new Error('missing user'); }",
     "  for (let i = 0; i < items.length; i++) { total += items[i].price; }",
     "class RepositoryClient(BaseClient):",
-    "    # ghp_ tokens are read from the environment, never hard-coded",
     "export function parse(input: string): Result<Node, ParseError> {",
 ]
 _LOG = [
-    "2026-11-20T10:{m:02d}:{s:02d}.123Z [INFO] Fetching https://registry.npmjs.org/lodash",
     "2026-11-20T10:{m:02d}:{s:02d}.456Z \x1b[32mPASS\x1b[0m src/utils/{m}.test.ts ({s} ms)",
-    "2026-11-20T10:{m:02d}:{s:02d}.789Z npm verb publish using _authToken=${{NPM_TOKEN}}",
-    "2026-11-20T10:{m:02d}:{s:02d}.000Z Downloading pypi-simple index for requests",
+    "2026-11-20T10:{m:02d}:{s:02d}.000Z Downloading index for requests",
     "2026-11-20T10:{m:02d}:{s:02d}.321Z ##[group]Run actions/checkout@v4",
+]
+# Lines that hold rule keywords (and URLs) but no secret: the prefilter lets
+# them through, so the regexes run. --keyword-rate sets how often they appear.
+_KEYWORD_LINES = [
+    "const NPM_TOKEN = process.env.NPM_TOKEN;",
+    "    # ghp_ tokens are read from the environment, never hard-coded",
+    "2026-11-20T10:{m:02d}:{s:02d}.123Z [INFO] Fetching https://registry.npmjs.org/lodash",
+    "2026-11-20T10:{m:02d}:{s:02d}.789Z npm verb publish using _authToken=${{NPM_TOKEN}}",
+    "2026-11-20T10:{m:02d}:{s:02d}.000Z Downloading pypi-simple index; password = ${{PYPI_PASSWORD}}",
 ]
 _JSON = [
     '{{"id": {n}, "name": "item-{n}", "tags": ["a", "b"], "price": {s}.99, "sha": "{h}"}}',
@@ -51,9 +56,11 @@ _JSON = [
 ]
 
 
-def _line(rng: random.Random, kind: str) -> str:
+def _line(rng: random.Random, kind: str, keyword_rate: float) -> str:
     m, s, n = rng.randrange(60), rng.randrange(60), rng.randrange(10**6)
     h = f"{rng.getrandbits(160):040x}"
+    if rng.random() < keyword_rate:
+        return rng.choice(_KEYWORD_LINES).format(m=m, s=s)
     if kind == "code":
         return rng.choice(_CODE)
     if kind == "log":
@@ -61,13 +68,13 @@ def _line(rng: random.Random, kind: str) -> str:
     return rng.choice(_JSON).format(n=n, s=s, h=h)
 
 
-def generate(root: Path, total_mb: int, seed: int = 1) -> list[tuple[str, int, str]]:
+def generate(root: Path, total_mb: int, keyword_rate: float, seed: int = 1) -> list[tuple[str, int, str]]:
     """Write the tree; return the planted (path, line, token) triples."""
     rng = random.Random(seed)
     kinds = [("code", ".py"), ("log", ".log"), ("json", ".jsonl")]
     # A pool of distinct blocks, reused, keeps generation fast while the
     # files stay distinct (each gets its own header line).
-    blocks = {kind: ["\n".join(_line(rng, kind) for _ in range(2000)) + "\n" for _ in range(8)] for kind, _ in kinds}
+    blocks = {kind: ["\n".join(_line(rng, kind, keyword_rate) for _ in range(2000)) + "\n" for _ in range(8)] for kind, _ in kinds}
     planted: list[tuple[str, int, str]] = []
     makers = [lambda: npm_token(rng), lambda: github_style("ghp", rng), lambda: pypi_token(rng)]
     target = total_mb * 1_000_000
@@ -99,6 +106,10 @@ def generate(root: Path, total_mb: int, seed: int = 1) -> list[tuple[str, int, s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=512, help="MB of text to generate (default 512)")
+    parser.add_argument(
+        "--keyword-rate", type=float, default=0.01,
+        help="share of lines holding rule keywords but no secret (default 0.01; 0.2 = a keyword-dense worst case)",
+    )
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     parser.add_argument("--sprawl", default=shutil.which("sprawl") or "sprawl", help="sprawl executable")
     args = parser.parse_args()
@@ -106,8 +117,9 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="sprawl-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    planted = generate(root, args.mb)
+    planted = generate(root, args.mb, args.keyword_rate)
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    print(f"keyword-bearing lines: {args.keyword_rate:.0%}")
     print(f"generated {size / 1e6:.0f} MB in {time.monotonic() - started:.1f} s, {len(planted)} planted tokens")
 
     started = time.monotonic()

@@ -28,6 +28,10 @@ _Span = tuple[int, int, str, str]
 # its line, but never further than this from the hit: minified JSON or a log
 # without newlines must not turn every window into the whole input.
 _WINDOW_REACH = 4096
+# A multi-line rule (a key block, a config section) runs over this many
+# characters before and after each keyword hit rather than over the whole
+# input: an armored PGP key with subkeys is under 16 KiB.
+_MULTILINE_REACH = 32 * 1024
 # Past this many hits of one rule's keywords, scanning the whole chunk once is
 # cheaper than many small windows.
 _MAX_WINDOWS = 2000
@@ -105,8 +109,10 @@ class Detector:
             rule_hits = sorted(p for k in compiled.keywords for p in hits.get(k, ()))
             if not rule_hits:
                 continue
-            if compiled.rule.multiline or not positions_valid or len(rule_hits) > _MAX_WINDOWS:
+            if not positions_valid or len(rule_hits) > _MAX_WINDOWS:
                 windows = [(0, len(text))]
+            elif compiled.rule.multiline:
+                windows = _windows(text, rule_hits, around=_MULTILINE_REACH)
             else:
                 windows = _windows(text, rule_hits)
             matches.extend(self._run_rule(compiled, text, windows, chunk))
@@ -196,15 +202,16 @@ def _merge_groups(groups: list[list[_Span]], context_ids: frozenset[str]) -> lis
     return sorted(kept)
 
 
-def _windows(text: str, hits: list[int]) -> list[tuple[int, int]]:
-    """Merge the line-aligned windows around sorted keyword hits."""
+def _windows(text: str, hits: list[int], around: int = 0) -> list[tuple[int, int]]:
+    """Merge the line-aligned windows around sorted keyword hits: the hit's
+    own line, widened by ``around`` characters each way (multi-line rules)."""
     windows: list[tuple[int, int]] = []
     size = len(text)
     for hit in hits:
-        floor = max(0, hit - _WINDOW_REACH)
-        start = text.rfind("\n", floor, hit) + 1 or floor
-        ceiling = min(size, hit + _WINDOW_REACH)
-        end = text.find("\n", hit, ceiling)
+        floor = max(0, hit - around - _WINDOW_REACH)
+        start = text.rfind("\n", floor, max(0, hit - around)) + 1 or floor
+        ceiling = min(size, hit + around + _WINDOW_REACH)
+        end = text.find("\n", min(size, hit + around), ceiling)
         end = ceiling if end < 0 else end
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(windows[-1][1], end))

@@ -126,3 +126,17 @@ def test_multiline_rule_scans_whole_chunk() -> None:
     text = "x\nBEGIN\nAbcdefghij\nKlmnopqrst\nUvwxyz0123\nEND\n"
     (match,) = detect_text(detector, text)
     assert (match.line, match.end_line) == (3, 6)
+
+
+def test_multiline_rule_finds_a_block_deep_inside_a_large_input() -> None:
+    rule = Rule(
+        id="block-rule", name="b", registry="t", kind="t",
+        pattern=r"BEGIN\n((?:[A-Za-z0-9]{64}\n){200})END", keywords=("BEGIN",), severity=Severity.LOW,
+        boundary=False, multiline=True,
+    )
+    rng = random.Random(5)
+    body = "".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64)) + "\n" for _ in range(200))
+    prefix = "filler line\n" * 200_000
+    text = prefix + "BEGIN\n" + body + "END\n" + "tail\n" * 1000
+    (match,) = detect_text(Detector([rule]), text)
+    assert (match.line, match.end_line) == (200_002, 200_202)
