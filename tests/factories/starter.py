@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 
@@ -40,5 +41,12 @@ DECOYS = [
     DecoyCase("git sha", lambda r: f"commit {r.getrandbits(160):040x}\n"),
     DecoyCase("integrity", lambda r: '"integrity": "sha512-' + "".join(r.choice("ABCDEFGHabcdefgh0123456789+/") for _ in range(86)) + '=="\n'),
     DecoyCase("uuid", lambda r: f"id: {uuid.UUID(int=r.getrandbits(128), version=4)}\n"),
+    DecoyCase(
+        "base64 image",
+        lambda r: '<img src="data:image/png;base64,'
+        + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(r.getrandbits(8) for _ in range(6000))).decode()
+        + '">\n',
+        "page.html",
+    ),
     DecoyCase("docker digest", lambda r: f"image@sha256:{r.getrandbits(256):064x}\n"),
 ]
