@@ -66,11 +66,12 @@ def scan(
     max_file_size: Annotated[str, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M).")] = "100M",
     max_archive_depth: Annotated[int, typer.Option("--max-archive-depth", help="How many levels of archives to open (the outermost counts as one).")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no per-input error lines on stderr.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for matching; 0 = every core when a folder is scanned.", min=0)] = 0,
 ) -> None:
     """Scan files, directories, archives or stdin for publication credentials."""
     from dataclasses import replace
 
-    from scanner.config import ScanConfig, parse_fail_on, parse_size
+    from scanner.config import ScanConfig, auto_jobs, parse_fail_on, parse_size
     from scanner.pipeline import exit_code
     from scanner.pipeline import scan as run_scan
     from scanner.progress import ScanProgress
@@ -90,6 +91,7 @@ def scan(
             include_fake=include_fake,
             show_secrets=show_secrets,
             fail_on=parse_fail_on(fail_on),
+            jobs=jobs or auto_jobs(tuple(paths)),
         )
         with ScanProgress(enabled=False if quiet else None) as progress:
             result = run_scan(config, progress=progress)

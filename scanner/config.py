@@ -54,3 +54,14 @@ class ScanConfig:
     show_secrets: bool = False
     fail_on: Severity | None = Severity.LOW
     regex_timeout: float = 5.0
+    jobs: int = 1  # processes that run the matching; 1 = in this process
+
+
+def auto_jobs(paths: tuple[str, ...]) -> int:
+    """Worker processes for ``--jobs 0``: every core when a folder is scanned
+    (many inputs), one otherwise (a few files: starting workers costs more)."""
+    import os
+
+    if any(os.path.isdir(path) for path in paths):
+        return max(1, min(os.cpu_count() or 1, 8))
+    return 1

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from scanner.config import ScanConfig
 from scanner.engine import Detector
 from scanner.findings import FindingBuilder
-from scanner.model import Chunk, Match, Occurrence, Rule, ScanResult, ScanStats, Severity
+from scanner.model import Chunk, Occurrence, Rule, ScanResult, ScanStats, Severity
+from scanner.parallel import detect_in_order
 from scanner.sources.base import Source, SourceStats
 from scanner.validators.judge import Judge
 
@@ -28,30 +29,29 @@ def run(
     include_fake: bool = False,
     show_secrets: bool = False,
     progress: ProgressCallback | None = None,
+    jobs: int = 1,
+    regex_timeout: float = 5.0,
 ) -> ScanResult:
-    """Scan every chunk of every source once per distinct content."""
+    """Scan every chunk of every source once per distinct content, matching
+    on ``jobs`` processes."""
     started = time.monotonic()
     builder = FindingBuilder()
     # Identical content (copied files, vendored trees) is scanned once; its
     # matches are reused for every place the content appears.
-    seen: dict[tuple[str, int], list[Match]] = {}
     duplicates = 0
-    for source in sources:
-        for chunk in source.chunks(stats):
-            key = (chunk.digest, chunk.first_line)
-            matches = seen.get(key)
-            if matches is None:
-                matches = seen[key] = detector.detect(chunk)
-            else:
-                duplicates += 1
-            for match in matches:
-                builder.add(
-                    match.rule_id,
-                    match.secret,
-                    Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column),
-                )
-            if progress is not None:
-                progress(chunk)
+    chunks = (chunk for source in sources for chunk in source.chunks(stats))
+    for chunk, matches, duplicate in detect_in_order(
+        chunks, detector, jobs=jobs, regex_timeout=regex_timeout, on_error=stats.error
+    ):
+        duplicates += duplicate
+        for match in matches:
+            builder.add(
+                match.rule_id,
+                match.secret,
+                Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column),
+            )
+        if progress is not None:
+            progress(chunk)
     rules = {rule.id: rule for rule in detector.rules}
     findings, suppressed = builder.build(rules, judge, include_fake=include_fake)
     used = {finding.rule_id for finding in findings}
@@ -103,6 +103,8 @@ def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> Sca
         include_fake=config.include_fake,
         show_secrets=config.show_secrets,
         progress=progress,
+        jobs=config.jobs,
+        regex_timeout=config.regex_timeout,
     )
 
 
