@@ -28,10 +28,6 @@ _Span = tuple[int, int, str, str]
 # its line, but never further than this from the hit: minified JSON or a log
 # without newlines must not turn every window into the whole input.
 _WINDOW_REACH = 4096
-# A multi-line rule (a key block, a config section) runs over this many
-# characters before and after each keyword hit rather than over the whole
-# input: an armored PGP key with subkeys is under 16 KiB.
-_MULTILINE_REACH = 32 * 1024
 # Past this many hits of one rule's keywords, scanning the whole chunk once is
 # cheaper than many small windows.
 _MAX_WINDOWS = 2000
@@ -112,7 +108,7 @@ class Detector:
             if not positions_valid or len(rule_hits) > _MAX_WINDOWS:
                 windows = [(0, len(text))]
             elif compiled.rule.multiline:
-                windows = _windows(text, rule_hits, around=_MULTILINE_REACH)
+                windows = _windows(text, rule_hits, around=compiled.rule.span)
             else:
                 windows = _windows(text, rule_hits)
             matches.extend(self._run_rule(compiled, text, windows, chunk))

@@ -117,6 +117,9 @@ class Rule:
     # ``<password>``) rather than by its own shape; where a token-format rule
     # matches overlapping text, the token-format match wins.
     context: bool = False
+    # For a multiline rule: how far (characters) before and after a keyword
+    # hit a match may reach; the regex runs only over that neighbourhood.
+    span: int = 4096
     # What the credential can do when its own structure does not say
     # (a validator's verdict takes precedence).
     scope: str | None = None

@@ -30,6 +30,7 @@ _OPTIONAL = (
     "boundary",
     "multiline",
     "context",
+    "span",
     "scope",
     "breadth",
     "references",
@@ -164,6 +165,9 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
     for flag in ("boundary", "multiline", "context"):
         if flag in entry and not isinstance(entry[flag], bool):
             raise _fail(file, rule_id, f"'{flag}' must be true or false")
+    span = entry.get("span", 4096)
+    if not isinstance(span, int) or isinstance(span, bool) or not 256 <= span <= 1 << 20:
+        raise _fail(file, rule_id, "'span' must be a whole number of characters from 256 to 1048576")
     try:
         breadth = Breadth(entry.get("breadth", "unknown"))
     except ValueError:
@@ -185,6 +189,7 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
         boundary=entry.get("boundary", True),
         multiline=entry.get("multiline", False),
         context=entry.get("context", False),
+        span=span,
         scope=entry.get("scope"),
         breadth=breadth,
         references=_string_list(file, rule_id, "references", entry.get("references")),

@@ -132,7 +132,7 @@ def test_multiline_rule_finds_a_block_deep_inside_a_large_input() -> None:
     rule = Rule(
         id="block-rule", name="b", registry="t", kind="t",
         pattern=r"BEGIN\n((?:[A-Za-z0-9]{64}\n){200})END", keywords=("BEGIN",), severity=Severity.LOW,
-        boundary=False, multiline=True,
+        boundary=False, multiline=True, span=32768,
     )
     rng = random.Random(5)
     body = "".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64)) + "\n" for _ in range(200))

@@ -97,3 +97,9 @@ def test_select_only_and_exclude_with_globs() -> None:
         select_rules(rules, only=["nonexistent"])
     with pytest.raises(ConfigError, match="left no rules"):
         select_rules(rules, only=["npm-*"], exclude=["npm-*"])
+
+
+def test_span_must_be_a_sane_whole_number(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("    severity: high\n", "    severity: high\n    multiline: true\n    span: 10\n"))
+    with pytest.raises(RuleError, match=r"rule 'demo-token': 'span' must be a whole number"):
+        load_rule_file(path)
