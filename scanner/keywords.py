@@ -1,15 +1,24 @@
 """Finding every rule keyword in a text: the detector's prefilter.
 
 With a few hundred keywords, one ``str.find`` pass per keyword costs more
-than everything else in a scan. When the optional C extension
-``pyahocorasick`` is installed, one Aho-Corasick pass finds them all; the
-pure-Python path gives exactly the same hits (tests compare the two).
+than everything else in a scan. Three ways, fastest first, all giving exactly
+the same hits (tests compare them): Hyperscan (vectorised, about 2 GB/s here;
+ASCII text, where byte and character offsets agree), an Aho-Corasick automaton
+(pyahocorasick, any text, about 85 MB/s), and one ``str.find`` loop per keyword.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+
+def _load_hyperscan() -> Any:
+    try:
+        import hyperscan
+    except ImportError:  # optional: only built for some platforms
+        return None
+    return hyperscan
 
 
 def _load_automaton_module() -> Any:
@@ -23,7 +32,7 @@ def _load_automaton_module() -> Any:
 class KeywordIndex:
     """Lower-case keywords and where they occur in a lower-cased text."""
 
-    def __init__(self, keywords: Iterable[str], *, accelerate: bool = True) -> None:
+    def __init__(self, keywords: Iterable[str], *, accelerate: bool = True, vectorise: bool = True) -> None:
         self.keywords = sorted({k.lower() for k in keywords if k})
         module = _load_automaton_module() if accelerate else None
         self._automaton: Any = None
@@ -33,15 +42,36 @@ class KeywordIndex:
                 automaton.add_word(keyword, (len(keyword), keyword))
             automaton.make_automaton()
             self._automaton = automaton
+        self._hyperscan: Any = None
+        self._scratch: Any = None
+        hyperscan = _load_hyperscan() if accelerate and vectorise else None
+        if hyperscan is not None and self.keywords and all(k.isascii() for k in self.keywords):
+            database = hyperscan.Database()
+            # Each keyword as escaped bytes: a literal, whatever characters it holds.
+            database.compile(
+                expressions=["".join(f"\\x{byte:02x}" for byte in k.encode()).encode() for k in self.keywords],
+                ids=list(range(len(self.keywords))),
+                elements=len(self.keywords),
+                flags=[0] * len(self.keywords),
+            )
+            self._hyperscan = database
+            self._scratch = hyperscan.Scratch(database)
 
     @property
     def accelerated(self) -> bool:
-        """True when the C automaton is in use."""
-        return self._automaton is not None
+        """True when a compiled matcher (Hyperscan or the automaton) is in use."""
+        return self._automaton is not None or self._hyperscan is not None
+
+    @property
+    def vectorised(self) -> bool:
+        """True when Hyperscan serves ASCII texts."""
+        return self._hyperscan is not None
 
     def hits(self, lowered: str, cap: int) -> dict[str, list[int]]:
         """Start positions of each keyword present, ascending; at most
         ``cap + 1`` per keyword (more than ``cap`` means "many")."""
+        if self._hyperscan is not None and lowered.isascii():
+            return self._hits_by_hyperscan(lowered, cap)
         if self._automaton is None:
             return self._hits_by_find(lowered, cap, self.keywords)
         hits: dict[str, list[int]] = {}
@@ -51,6 +81,22 @@ class KeywordIndex:
                 hits[keyword] = [end - length + 1]
             elif len(found) <= cap:
                 found.append(end - length + 1)
+        return hits
+
+    def _hits_by_hyperscan(self, lowered: str, cap: int) -> dict[str, list[int]]:
+        hits: dict[str, list[int]] = {}
+        keywords = self.keywords
+
+        def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            keyword = keywords[index]
+            found = hits.get(keyword)
+            if found is None:
+                hits[keyword] = [end - len(keyword)]
+            elif len(found) <= cap:
+                found.append(end - len(keyword))
+
+        # Matches arrive by end offset: for one keyword that is start order too.
+        self._hyperscan.scan(lowered.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
         return hits
 
     @staticmethod
