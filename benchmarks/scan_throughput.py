@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.tokenfactory import github_style, npm_token, pypi_token  # noqa: E402
+from tests.tokenfactory import github_style, npm_token, pypi_token
 
 # Lines typical of each kind of file. Some carry rule keywords (npm_, ghp_,
 # pypi-) without a secret, so the prefilter's work is realistic.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -27,7 +27,7 @@ rules_app = typer.Typer(help="List and self-test detection rules.", no_args_is_h
 app.add_typer(rules_app, name="rules")
 
 RulesOption = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Option("--rules", help="Extra rule file or folder (YAML); repeatable.", show_default=False),
 ]
 
@@ -56,10 +56,10 @@ def _root(
 def scan(
     paths: Annotated[list[str], typer.Argument(help="Files, directories or archives to scan; '-' reads stdin.")],
     rules: RulesOption = None,
-    only: Annotated[Optional[list[str]], typer.Option("--only", help="Use only these rule ids (globs allowed); repeatable.")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave out these rule ids (globs allowed); repeatable.")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Use only these rule ids (globs allowed); repeatable.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out these rule ids (globs allowed); repeatable.")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or sarif.")] = "table",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include raw secret values in the report.")] = False,
     include_fake: Annotated[bool, typer.Option("--include-fake", help="Also report placeholders, checksum failures and other fakes.")] = False,
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (info..critical, or never).")] = "low",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import regex
 
-from scanner.keywords import KeywordIndex
 from scanner.decode import MAX_DEPTH, DecodeBudget, DecodedRegion, find_encoded_regions
+from scanner.keywords import KeywordIndex
 from scanner.model import Chunk, Match, Rule
 from scanner.ruleset import compile_rule_pattern, shannon_entropy
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 from scanner.model import Chunk
 
@@ -30,7 +30,7 @@ class ScanProgress:
         self._live: Any = None
         self._task: Any = None
 
-    def __enter__(self) -> ScanProgress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -7,12 +7,8 @@ import platform
 import random
 import sys
 
-import pytest
-
 from scanner.keywords import KeywordIndex
 from scanner.ruleset import load_rules
-
-
 
 
 def test_both_paths_agree_on_rule_keywords_in_mixed_text(rng: random.Random) -> None:

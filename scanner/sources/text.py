@@ -53,8 +53,8 @@ def decode_text(data: bytes) -> str | None:
             return data[len(bom) :].decode(encoding, errors="replace")
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head:
-        encoding = _utf16_without_bom(head)
-        if encoding is None:
+        utf16 = _utf16_without_bom(head)
+        if utf16 is None:
             return None
-        return data.decode(encoding, errors="replace")
+        return data.decode(utf16, errors="replace")
     return data.decode("utf-8", errors="replace")

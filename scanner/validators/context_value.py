@@ -64,18 +64,7 @@ _FILE_EXTENSION = re.compile(
 # "changeme123"). A value made only of these (plus separators and a few digits)
 # is illustrative.
 _FILLER_WORDS = frozenset(
-    """
-    password passwd passwort pass pwd passw0rd p4ssw0rd pa55word p455w0rd s3cr3t secret secrets
-    token tokens apikey api key keys auth authtoken access accesstoken credential credentials cred creds
-    changeme changeit change me it here there your yours my mine our the a an some this that
-    super secure strong default dev local prod admin administrator root user username usr login
-    value values goes go replace insert put enter fill set example examples foo bar baz qux quux
-    dummy fake sample test tests testing demo placeholder redacted hidden masked removed omitted
-    todo fixme none null empty blank npm pypi nuget docker maven gradle nexus artifactory jfrog
-    github gitlab registry repo repository deploy deployer publish publisher release ci bot
-    service account letmein welcome qwerty asdf hunter abc xyz sonatype ossrh central signing
-    private public personal new old real actual ci cd mysecret mytoken mypassword
-    """.split()
+    ["password", "passwd", "passwort", "pass", "pwd", "passw0rd", "p4ssw0rd", "pa55word", "p455w0rd", "s3cr3t", "secret", "secrets", "token", "tokens", "apikey", "api", "key", "keys", "auth", "authtoken", "access", "accesstoken", "credential", "credentials", "cred", "creds", "changeme", "changeit", "change", "me", "it", "here", "there", "your", "yours", "my", "mine", "our", "the", "a", "an", "some", "this", "that", "super", "secure", "strong", "default", "dev", "local", "prod", "admin", "administrator", "root", "user", "username", "usr", "login", "value", "values", "goes", "go", "replace", "insert", "put", "enter", "fill", "set", "example", "examples", "foo", "bar", "baz", "qux", "quux", "dummy", "fake", "sample", "test", "tests", "testing", "demo", "placeholder", "redacted", "hidden", "masked", "removed", "omitted", "todo", "fixme", "none", "null", "empty", "blank", "npm", "pypi", "nuget", "docker", "maven", "gradle", "nexus", "artifactory", "jfrog", "github", "gitlab", "registry", "repo", "repository", "deploy", "deployer", "publish", "publisher", "release", "ci", "bot", "service", "account", "letmein", "welcome", "qwerty", "asdf", "hunter", "abc", "xyz", "sonatype", "ossrh", "central", "signing", "private", "public", "personal", "new", "old", "real", "actual", "ci", "cd", "mysecret", "mytoken", "mypassword"]
 )
 _MAX_WORD = max(len(word) for word in _FILLER_WORDS)
 

@@ -14,7 +14,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scanner.model import Breadth, Liveness, StructureResult
 from scanner.validators.base import Validator
@@ -172,14 +172,16 @@ def _read_legacy_caveat(value: dict[str, object], summary: _Caveats) -> None:
     permissions = value.get("permissions")
     if permissions == "user":
         summary.user = True
-    elif isinstance(permissions, dict) and isinstance(permissions.get("projects"), list):
-        summary.projects.extend(str(name) for name in permissions["projects"])  # type: ignore[union-attr]
-    if isinstance(value.get("exp"), int):
-        exp = value["exp"]
-        assert isinstance(exp, int)
+    elif isinstance(permissions, dict):
+        projects = permissions.get("projects")
+        if isinstance(projects, list):
+            summary.projects.extend(str(name) for name in projects)
+    exp = value.get("exp")
+    if isinstance(exp, int):
         summary.expires = exp if summary.expires is None else min(summary.expires, exp)
-    if isinstance(value.get("project_ids"), list):
-        summary.project_ids.extend(str(pid) for pid in value["project_ids"])  # type: ignore[union-attr]
+    project_ids = value.get("project_ids")
+    if isinstance(project_ids, list):
+        summary.project_ids.extend(str(pid) for pid in project_ids)
 
 
 def describe_scope(registry: str, caveats: _Caveats) -> tuple[str, Breadth]:
@@ -227,7 +229,7 @@ class PyPIMacaroon(Validator):
             return StructureResult(Liveness.FAKE, reason=f"malformed macaroon: {exc} (truncated or fabricated?)")
         scope, breadth = describe_scope(registry, caveats)
         if caveats.expires is not None:
-            expires_at = datetime.fromtimestamp(caveats.expires, tz=timezone.utc)
+            expires_at = datetime.fromtimestamp(caveats.expires, tz=UTC)
             now = self._now if self._now is not None else time.time()
             if caveats.expires < now:
                 return StructureResult(

@@ -9,8 +9,8 @@ import random
 from scanner.model import Liveness, Rule
 from scanner.validators.base import builtin_validators
 from scanner.validators.checksums import crc32_base62
-from tests.tokenfactory import base62, macaroon_v2
 from scanner.validators.judge import Judge
+from tests.tokenfactory import base62, macaroon_v2
 
 
 def _rule(rules: list[Rule], rule_id: str) -> Rule:
