@@ -10,6 +10,7 @@ from scanner.engine import Detector
 from scanner.model import Chunk, Provenance, Rule, Severity
 from scanner.parallel import detect_in_order
 from scanner.pipeline import scan
+from scanner.ruleset import load_rules
 from tests.tokenfactory import github_style, npm_token, pypi_token
 
 
@@ -54,3 +55,22 @@ def test_auto_jobs(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x")
     assert auto_jobs((str(tmp_path / "a.txt"),)) == 1
     assert auto_jobs((str(tmp_path),)) >= 1
+
+
+def test_small_batches_keep_order_and_duplicates(monkeypatch, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    from scanner import parallel
+
+    monkeypatch.setattr(parallel, "_BATCH_CHUNKS", 3)
+    tokens = [npm_token(rng) for _ in range(10)]
+    chunks = [
+        Chunk(f"x\nTOKEN={tokens[i % 10]}\n", Provenance("file", f"f{i}.txt"), digest=f"d{i % 10}")
+        for i in range(25)
+    ]
+    detector = Detector([r for r in load_rules() if r.id == "npm-access-token"])
+    serial = list(detect_in_order(chunks, detector, jobs=1, regex_timeout=5, on_error=lambda _: None))
+    batched = list(detect_in_order(chunks, detector, jobs=2, regex_timeout=5, on_error=lambda _: None))
+    assert [(c.provenance.path, [m.secret for m in ms], d) for c, ms, d in batched] == [
+        (c.provenance.path, [m.secret for m in ms], d) for c, ms, d in serial
+    ]
+    assert [d for _, _, d in batched] == [False] * 10 + [True] * 15
+    assert [ms[0].secret for _, ms, _ in batched] == [tokens[i % 10] for i in range(25)]
