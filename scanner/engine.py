@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 
 import regex
 
@@ -33,11 +32,23 @@ _WINDOW_REACH = 4096
 _MAX_WINDOWS = 2000
 
 
-@dataclass(frozen=True)
 class _CompiledRule:
-    rule: Rule
-    pattern: regex.Pattern[str]
-    keywords: tuple[str, ...]  # lower-cased
+    """A rule with its lower-cased keywords; the pattern is compiled on the
+    first keyword hit, so a scan of a few small files (a commit hook) does
+    not pay for compiling rules it never needs."""
+
+    __slots__ = ("_pattern", "keywords", "rule")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.keywords = tuple(k.lower() for k in rule.keywords)
+        self._pattern: regex.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> regex.Pattern[str]:
+        if self._pattern is None:
+            self._pattern = compile_rule_pattern(self.rule)
+        return self._pattern
 
 
 class Detector:
@@ -53,7 +64,7 @@ class Detector:
         accelerate: bool = True,
     ) -> None:
         self._rules = [
-            _CompiledRule(rule, compile_rule_pattern(rule), tuple(k.lower() for k in rule.keywords))
+            _CompiledRule(rule)
             for rule in rules
         ]
         self._keywords = KeywordIndex((k for c in self._rules for k in c.keywords), accelerate=accelerate)

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from scanner.engine import Detector
+from scanner.errors import RuleError
 from scanner.model import Chunk, Liveness, Provenance, Rule
-from scanner.ruleset import CheckProblem
+from scanner.ruleset import CheckProblem, compile_rule_pattern
 from scanner.validators.base import builtin_validators
 from scanner.validators.judge import Judge
 
@@ -33,6 +34,11 @@ def check_rules(rules: Sequence[Rule]) -> list[CheckProblem]:
             problems.append(CheckProblem(rule_id, source, f"id used by {count} rules"))
     judge = Judge(builtin_validators(), list(rules))
     for rule in rules:
+        try:
+            compile_rule_pattern(rule)
+        except RuleError as exc:
+            problems.append(CheckProblem(rule.id, rule.source_file, str(exc).split(": ", 2)[-1]))
+            continue
         problems.extend(_check_examples(rule, judge))
     return problems
 

@@ -65,15 +65,18 @@ def rule_files(path: Path) -> list[Path]:
 
 def load_rules(extra_paths: Sequence[Path] = (), *, include_bundled: bool = True) -> list[Rule]:
     """Load bundled rules (unless told not to) plus every file under ``extra_paths``."""
-    files: list[Path] = []
+    # Bundled rules are compiled when first needed (the test suite compiles and
+    # checks every one); a user's rules are compiled now, so a broken pattern
+    # fails before the scan starts, naming its file and rule.
+    files: list[tuple[Path, bool]] = []
     if include_bundled:
-        files.extend(rule_files(bundled_rules_dir()))
+        files.extend((file, False) for file in rule_files(bundled_rules_dir()))
     for path in extra_paths:
-        files.extend(rule_files(Path(path)))
+        files.extend((file, True) for file in rule_files(Path(path)))
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for file in files:
-        for rule in load_rule_file(file):
+    for file, compile_now in files:
+        for rule in load_rule_file(file, compile_now=compile_now):
             if rule.id in seen:
                 raise RuleError(
                     f"{file}: rule '{rule.id}': duplicate id, already defined in {seen[rule.id]}"
@@ -83,7 +86,7 @@ def load_rules(extra_paths: Sequence[Path] = (), *, include_bundled: bool = True
     return rules
 
 
-def load_rule_file(file: Path) -> list[Rule]:
+def load_rule_file(file: Path, *, compile_now: bool = True) -> list[Rule]:
     """Parse one YAML rule file: a mapping with ``rules:`` (and an optional
     file-wide ``registry``) or a bare list of rules."""
     if file.suffix == ".toml":
@@ -107,7 +110,11 @@ def load_rule_file(file: Path) -> list[Rule]:
         entries = document
     if not isinstance(entries, list):
         raise RuleError(f"{file}: expected a list of rules (or a mapping with 'rules:')")
-    return [_parse_rule(file, index, entry, default_registry) for index, entry in enumerate(entries)]
+    rules = [_parse_rule(file, index, entry, default_registry) for index, entry in enumerate(entries)]
+    if compile_now:
+        for rule in rules:
+            compile_rule_pattern(rule)
+    return rules
 
 
 def _fail(file: Path, rule_id: str, message: str) -> RuleError:
@@ -201,7 +208,6 @@ def _parse_rule(file: Path, index: int, entry: Any, default_registry: str | None
         ),
         source_file=str(file),
     )
-    compile_rule_pattern(rule)  # fail now, naming the file, rather than mid-scan
     return rule
 
 

@@ -37,3 +37,14 @@ rules:
         f"{path}: rule 'bad-npm': example 2 is matched but judged fake: CRC-32 checksum does not match (fabricated or mistyped)",
         f"{path}: rule 'bad-npm': negative example 1 is reported (live-looking)",
     ]
+
+
+def test_a_pattern_that_does_not_compile_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "registry: x\nrules:\n  - id: x-token\n    name: X\n    kind: api-token\n"
+        "    pattern: '(xtok_[a-z]{10}'\n    keywords: [xtok_]\n    severity: high\n"
+        "    examples: ['xtok_abcdefghij']\n    negative_examples: ['nothing']\n"
+    )
+    problems = [str(p) for p in check_rules(load_rule_file(path, compile_now=False))]
+    assert len(problems) == 1 and problems[0].startswith(f"{path}: rule 'x-token': pattern does not compile")
