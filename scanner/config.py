@@ -1,7 +1,7 @@
 """ScanConfig: every setting of one scan, built from flags and passed explicitly.
 
-Nothing here reads global state; the CLI (and later .sprawl.yaml) builds a
-ScanConfig and hands it down.
+Nothing here reads global state; the CLI builds a ScanConfig from flags and the
+project's .sprawl.yaml / [tool.sprawl] (projectconfig.py) and hands it down.
 """
 
 from __future__ import annotations
@@ -40,6 +40,17 @@ def parse_fail_on(text: str) -> Severity | None:
 
 
 @dataclass(frozen=True)
+class HistoryScope:
+    """Which part of a git repository's history a scan reads."""
+
+    git: bool = True  # False: a repository folder is scanned as plain files
+    unreachable: bool = False  # also objects no ref reaches
+    branch: str | None = None
+    since_commit: str | None = None
+    since: str | None = None
+
+
+@dataclass(frozen=True)
 class ScanConfig:
     """Settings for one ``sprawl scan``."""
 
@@ -55,6 +66,15 @@ class ScanConfig:
     fail_on: Severity | None = Severity.LOW
     regex_timeout: float = 5.0
     jobs: int = 1  # processes that run the matching; 1 = in this process
+    # gitignore-like globs of paths to leave out (pathfilter.py), relative to
+    # the scanned root.
+    path_excludes: tuple[str, ...] = ()
+    baseline: Path | None = None
+    # The raw HMAC key for baseline fingerprints; None = the documented default
+    # (baseline.py). Kept out of repr so it cannot reach a log or traceback.
+    baseline_key: str | None = field(default=None, repr=False)
+    config_file: Path | None = None  # the .sprawl.yaml / pyproject.toml in use
+    history: HistoryScope = field(default_factory=lambda: HistoryScope())
 
 
 def auto_jobs(paths: tuple[str, ...]) -> int:

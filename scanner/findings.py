@@ -65,7 +65,11 @@ def _finding(rule: Rule, secret: str, places: Iterable[Occurrence], verdict: Str
         set(places),
         key=lambda o: (o.provenance.path, o.provenance.commit or "", o.line, o.column),
     )
-    exposure = Exposure(shared_channel=any(o.provenance.source in EXPOSED_SOURCES for o in unique))
+    still_present = _still_present(unique)
+    exposure = Exposure(
+        shared_channel=any(o.provenance.source in EXPOSED_SOURCES for o in unique),
+        still_present=bool(still_present),
+    )
     return Finding(
         id=finding_id(rule.id, secret),
         rule_id=rule.id,
@@ -85,7 +89,17 @@ def _finding(rule: Rule, secret: str, places: Iterable[Occurrence], verdict: Str
         revoke_url=rule.revoke_url,
         remediation=rule.remediation,
         references=rule.references,
+        still_present=still_present,
     )
+
+
+def _still_present(occurrences: Iterable[Occurrence]) -> bool | None:
+    """For git history: is any copy in the current tree of the default
+    branch? None when no occurrence comes from git history."""
+    states = [dict(o.provenance.extra).get("state") for o in occurrences if o.provenance.source == "git"]
+    if not states:
+        return None
+    return "still-present" in states
 
 
 def _sort_key(finding: Finding) -> tuple[int, str, str, int]:

@@ -145,6 +145,9 @@ class Match:
     column: int
     end_line: int
     end_column: int
+    # The line where the match starts carries the inline marker ``sprawl:allow``:
+    # the pipeline leaves the match out (and counts it) instead of reporting it.
+    allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,12 @@ class Finding:
     revoke_url: str | None = None
     remediation: str | None = None
     references: tuple[str, ...] = ()
+    # HMAC-SHA256 of (rule id, secret) under the baseline key (baseline.py);
+    # set once a scan knows its key, stable across moves, renames and rebases.
+    fingerprint: str | None = None
+    # Git history: whether the secret is in the current tree of the default
+    # branch (None when the source has no such notion).
+    still_present: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,13 @@ class ScanStats:
     skipped: tuple[tuple[str, int], ...] = ()
     errors: tuple[str, ...] = ()
     fake_suppressed: int = 0
+    # Findings hidden by a baseline entry, and matches on lines marked sprawl:allow.
+    baselined: int = 0
+    allowed_inline: int = 0
+    # Parts of a readable input that could not be scanned (missing or corrupt
+    # git objects, history cut off by a shallow clone): the result is
+    # incomplete, but unlike ``errors`` they do not by themselves fail the scan.
+    gaps: tuple[str, ...] = ()
     rules_loaded: int = 0
     seconds: float = 0.0
 
@@ -223,4 +239,4 @@ class ScanResult:
 
     @property
     def incomplete(self) -> bool:
-        return bool(self.stats.errors)
+        return bool(self.stats.errors or self.stats.gaps)

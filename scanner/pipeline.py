@@ -13,7 +13,6 @@ from scanner.config import ScanConfig
 from scanner.engine import Detector
 from scanner.findings import FindingBuilder
 from scanner.model import Chunk, Occurrence, Rule, ScanResult, ScanStats, Severity
-from scanner.parallel import detect_in_order
 from scanner.sources.base import Source, SourceStats
 from scanner.validators.judge import Judge
 
@@ -39,19 +38,23 @@ def run(
     # Identical content (copied files, vendored trees) is scanned once; its
     # matches are reused for every place the content appears.
     duplicates = 0
-    chunks = (chunk for source in sources for chunk in source.chunks(stats))
-    for chunk, matches, duplicate in detect_in_order(
-        chunks, detector, jobs=jobs, regex_timeout=regex_timeout, on_error=stats.error
-    ):
+    allowed_inline = 0
+    detected = (
+        item
+        for source in sources
+        for item in source.detect(detector, stats, jobs=jobs, regex_timeout=regex_timeout, progress=progress)
+    )
+    for chunk, matches, duplicate in detected:
         duplicates += duplicate
         for match in matches:
+            if match.allowed:  # its line carries sprawl:allow
+                allowed_inline += 1
+                continue
             builder.add(
                 match.rule_id,
                 match.secret,
                 Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column),
             )
-        if progress is not None:
-            progress(chunk)
     rules = {rule.id: rule for rule in detector.rules}
     findings, suppressed = builder.build(rules, judge, include_fake=include_fake)
     used = {finding.rule_id for finding in findings}
@@ -63,7 +66,9 @@ def run(
             duplicates_skipped=duplicates,
             skipped=tuple(sorted(stats.skipped.items())),
             errors=tuple(stats.errors),
+            gaps=tuple(stats.gaps),
             fake_suppressed=suppressed,
+            allowed_inline=allowed_inline,
             rules_loaded=len(rules),
             seconds=round(time.monotonic() - started, 3),
         ),
@@ -88,15 +93,12 @@ def build_judge(rules: Sequence[Rule]) -> Judge:
 
 def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> ScanResult:
     """Scan ``config.paths`` with the configured rules."""
-    from scanner.sources.files import FileSource
-
     rules = load_selected_rules(config)
     stats = SourceStats()
     detector = Detector(rules, regex_timeout=config.regex_timeout, on_error=stats.error)
     judge = build_judge(rules)
-    source = FileSource(config.paths, max_file_size=config.max_file_size, archive_limits=config.archive_limits)
     return run(
-        [source],
+        build_sources(config),
         detector,
         judge,
         stats,
@@ -106,6 +108,47 @@ def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> Sca
         jobs=config.jobs,
         regex_timeout=config.regex_timeout,
     )
+
+
+def build_sources(config: ScanConfig) -> list[Source]:
+    """Git repositories (``git:PATH``, or a repository folder unless history
+    scanning is off) become history sources; everything else is files."""
+    from scanner.sources.files import FileSource
+    from scanner.sources.gitrepo import looks_like_repository, split_git_target
+
+    repos: list[str] = []
+    files: list[str] = []
+    for path in config.paths:
+        explicit = split_git_target(path)
+        if explicit is not None:
+            repos.append(explicit)
+        elif config.history.git and path != "-" and looks_like_repository(path):
+            repos.append(path)
+        else:
+            files.append(path)
+    sources: list[Source] = []
+    if files:
+        sources.append(
+            FileSource(
+                tuple(files),
+                max_file_size=config.max_file_size,
+                archive_limits=config.archive_limits,
+                path_excludes=config.path_excludes,
+            )
+        )
+    if repos:
+        from scanner.sources.git import GitHistorySource, GitScanOptions
+
+        options = GitScanOptions(
+            branch=config.history.branch,
+            since_commit=config.history.since_commit,
+            since=config.history.since,
+            unreachable=config.history.unreachable,
+            max_file_size=config.max_file_size,
+            archive_limits=config.archive_limits,
+        )
+        sources.extend(GitHistorySource(repo, options) for repo in repos)
+    return sources
 
 
 def exit_code(result: ScanResult, fail_on: Severity | None) -> int:

@@ -1,0 +1,155 @@
+"""Running git on a repository that may be hostile, without letting it run anything.
+
+Every git process sprawl starts goes through here: a sanitized environment
+(no inherited GIT_* variables, no system or global config, no pager, no
+credential prompts, no protocol allowed so a partial clone can never fetch)
+and explicit ``-c`` overrides for every repository setting that names a
+program (fsmonitor, hooks, textconv, external diff, filters, gpg, ssh).
+Repository config is attacker-controlled; command-line config wins over it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from scanner.errors import SourceError
+
+# Settings that name a program in .git/config, reset on every command line.
+# Filters, textconv and external diffs are per-driver keys whose names we
+# cannot know in advance; the commands sprawl runs never apply them
+# (cat-file without --filters/--textconv, diff with --no-textconv --no-ext-diff).
+_SAFE_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", os.devnull),
+    ("core.pager", "cat"),
+    ("core.askPass", ""),
+    ("core.sshCommand", "false"),
+    ("core.gitProxy", ""),
+    ("core.editor", "false"),
+    ("core.alternateRefsCommand", ""),
+    ("core.untrackedCache", "false"),
+    ("credential.helper", ""),
+    ("diff.external", ""),
+    ("log.showSignature", "false"),
+    ("gpg.program", "false"),
+    ("gpg.ssh.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("protocol.allow", "never"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+    ("fetch.recurseSubmodules", "false"),
+    # A repository owned by someone else (an incident-response copy) is
+    # readable: nothing in it can run, so git's ownership guard adds nothing.
+    ("safe.directory", "*"),
+    ("core.quotePath", "false"),
+)
+
+# Environment variables kept from the caller: what a process needs to run,
+# nothing that steers git.
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "TZ")
+
+
+def safe_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every git process runs with."""
+    env = {key: os.environ[key] for key in _KEEP_ENV if key in os.environ}
+    env.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_PAGER": "cat",
+            "PAGER": "cat",
+            "GIT_ASKPASS": "",
+            "SSH_ASKPASS": "",
+            # No protocol at all: a partial clone asked for a missing object
+            # fails instead of fetching it from its promisor remote.
+            "GIT_ALLOW_PROTOCOL": "none",
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_LFS_SKIP_SMUDGE": "1",
+            "HOME": os.devnull,
+            "XDG_CONFIG_HOME": os.devnull,
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+def git_argv(repo: Path | str | None, args: Sequence[str]) -> list[str]:
+    """``git -C repo -c ... <args>``."""
+    argv = ["git", "--no-pager"]
+    if repo is not None:
+        argv += ["-C", str(repo)]
+    for key, value in _SAFE_CONFIG:
+        argv += ["-c", f"{key}={value}"]
+    argv += list(args)
+    return argv
+
+
+def run_git(
+    repo: Path | str | None,
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one git command to completion and return its raw output.
+
+    With ``check`` a non-zero exit raises SourceError carrying git's own
+    first error line.
+    """
+    argv = git_argv(repo, args)
+    try:
+        done = subprocess.run(
+            argv,
+            input=input,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            env=safe_env(env),
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SourceError(f"{repo}: git {args[0]} timed out after {timeout} s") from exc
+    if check and done.returncode != 0:
+        raise SourceError(f"{repo}: git {args[0]} failed: {git_error(done.stderr)}")
+    return done
+
+
+def popen_git(
+    repo: Path | str | None,
+    args: Sequence[str],
+    *,
+    stdin: int | None = subprocess.DEVNULL,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a long-lived git process (cat-file --batch, rev-list, log) with
+    piped stdout; stderr is piped too and read by the caller on failure."""
+    try:
+        return subprocess.Popen(
+            git_argv(repo, args),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=safe_env(env),
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+
+
+def git_error(stderr: bytes) -> str:
+    """git's most telling stderr line (fatal/error first), for one-line messages."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[0] if lines else "no error message"
