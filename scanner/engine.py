@@ -30,6 +30,9 @@ _WINDOW_REACH = 4096
 # Past this many hits of one rule's keywords, scanning the whole chunk once is
 # cheaper than many small windows.
 _MAX_WINDOWS = 2000
+# On the line where a match starts (typically in a comment), this marks the
+# match as accepted: ``token = "..."  # sprawl:allow test fixture``.
+ALLOW_MARKER = "sprawl:allow"
 
 
 class _CompiledRule:
@@ -69,6 +72,9 @@ class Detector:
         ]
         self._keywords = KeywordIndex((k for c in self._rules for k in c.keywords), accelerate=accelerate)
         self._context_ids = frozenset(c.rule.id for c in self._rules if c.rule.context)
+        # A rule without keywords (imported gitleaks rules may have none) runs
+        # over every chunk, as it would in gitleaks.
+        self._unfiltered = any(not c.keywords for c in self._rules)
         self._timeout = regex_timeout
         self._on_error = on_error
         self._decode_depth = decode_depth  # 0: look at the text as written only
@@ -109,14 +115,14 @@ class Detector:
         # positions would then be off, so such chunks are scanned whole.
         positions_valid = len(lowered) == len(text)
         hits = self._keywords.hits(lowered, _MAX_WINDOWS)
-        if not hits:
+        if not hits and not self._unfiltered:
             return [], ()
         matches: list[_Span] = []
         for compiled in self._rules:
             rule_hits = sorted(p for k in compiled.keywords for p in hits.get(k, ()))
-            if not rule_hits:
+            if not rule_hits and compiled.keywords:
                 continue
-            if not positions_valid or len(rule_hits) > _MAX_WINDOWS:
+            if not compiled.keywords or not positions_valid or len(rule_hits) > _MAX_WINDOWS:
                 windows = [(0, len(text))]
             elif compiled.rule.multiline:
                 windows = _windows(text, rule_hits, around=compiled.rule.span)
@@ -233,10 +239,19 @@ def _locate(text: str, spans: list[_Span], first_line: int) -> list[Match]:
     matches: list[Match] = []
     line = first_line
     cursor = 0
+    # Spans are sorted, so matches on one line come together: the line is
+    # searched for the allow marker once, not once per match (a minified file
+    # may hold thousands of matches on one very long line).
+    marked_line, marked = -1, False
     for start, end, rule_id, secret in spans:
         line += text.count("\n", cursor, start)
         cursor = start
-        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        line_start = text.rfind("\n", 0, start) + 1
+        column = start - line_start + 1
+        if line_start != marked_line:
+            line_end = text.find("\n", start)
+            marked_line = line_start
+            marked = text.find(ALLOW_MARKER, line_start, len(text) if line_end < 0 else line_end) >= 0
         inner_newlines = text.count("\n", start, end)
         if inner_newlines:
             end_column = end - (text.rfind("\n", start, end) + 1) + 1
@@ -252,6 +267,7 @@ def _locate(text: str, spans: list[_Span], first_line: int) -> list[Match]:
                 column=column,
                 end_line=line + inner_newlines,
                 end_column=end_column,
+                allowed=marked,
             )
         )
     return matches

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from scanner.errors import SourceError
 
@@ -109,8 +111,7 @@ def run_git(
         done = subprocess.run(
             argv,
             input=input,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             stdin=None if input is not None else subprocess.DEVNULL,
             env=safe_env(env),
             timeout=timeout,
@@ -125,25 +126,57 @@ def run_git(
     return done
 
 
+class GitProcess:
+    """A long-lived git process (cat-file --batch, rev-list, log) with piped
+    stdout. Its stderr goes to a temporary file, never a pipe: a process that
+    warns a lot must not block on a pipe nobody reads."""
+
+    def __init__(self, argv: list[str], *, stdin: int | IO[bytes] | None, env: Mapping[str, str] | None) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=stdin, stdout=subprocess.PIPE, stderr=self._stderr, env=safe_env(env)
+            )
+        except FileNotFoundError as exc:
+            self._stderr.close()
+            raise SourceError("git is not installed or not on PATH") from exc
+        assert self.proc.stdout is not None
+        self.stdout: IO[bytes] = self.proc.stdout
+        self.stdin: IO[bytes] | None = self.proc.stdin
+
+    def error_line(self) -> str:
+        """git's most telling stderr line so far."""
+        self._stderr.seek(0)
+        return git_error(self._stderr.read()[-65536:])
+
+    def wait(self) -> int:
+        return self.proc.wait()
+
+    def close(self) -> None:
+        """Stop the process (if still running) and release its pipes."""
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
+
+
 def popen_git(
     repo: Path | str | None,
     args: Sequence[str],
     *,
-    stdin: int | None = subprocess.DEVNULL,
+    stdin: int | IO[bytes] | None = subprocess.DEVNULL,
     env: Mapping[str, str] | None = None,
-) -> subprocess.Popen[bytes]:
-    """Start a long-lived git process (cat-file --batch, rev-list, log) with
-    piped stdout; stderr is piped too and read by the caller on failure."""
-    try:
-        return subprocess.Popen(
-            git_argv(repo, args),
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=safe_env(env),
-        )
-    except FileNotFoundError as exc:
-        raise SourceError("git is not installed or not on PATH") from exc
+) -> GitProcess:
+    """Start a long-lived git process with piped stdout."""
+    return GitProcess(git_argv(repo, args), stdin=stdin, env=env)
 
 
 def git_error(stderr: bytes) -> str:

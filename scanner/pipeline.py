@@ -97,7 +97,7 @@ def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> Sca
     stats = SourceStats()
     detector = Detector(rules, regex_timeout=config.regex_timeout, on_error=stats.error)
     judge = build_judge(rules)
-    return run(
+    result = run(
         build_sources(config),
         detector,
         judge,
@@ -108,6 +108,19 @@ def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> Sca
         jobs=config.jobs,
         regex_timeout=config.regex_timeout,
     )
+    return apply_configured_baseline(result, config)
+
+
+def apply_configured_baseline(result: ScanResult, config: ScanConfig) -> ScanResult:
+    """Fingerprint every finding under the configured key and hide those the
+    baseline file (if any) lists and has not expired."""
+    from datetime import date
+
+    from scanner.baseline import apply_baseline, baseline_key, load_baseline
+
+    key = baseline_key(config.baseline_key)
+    baseline = load_baseline(config.baseline, key) if config.baseline else None
+    return apply_baseline(result, baseline, key, date.today())
 
 
 def build_sources(config: ScanConfig) -> list[Source]:

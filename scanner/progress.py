@@ -40,8 +40,12 @@ class ScanProgress:
             self._live.stop()
 
     def __call__(self, chunk: Chunk) -> None:
-        self._inputs += 1
-        self._bytes += len(chunk.content)
+        self.advance(len(chunk.content), 1, chunk.provenance.path)
+
+    def advance(self, nbytes: int, inputs: int, label: str) -> None:
+        """Count work done outside the chunk stream (a batch of git objects)."""
+        self._inputs += inputs
+        self._bytes += nbytes
         if not self._enabled:
             return
         if self._live is None:
@@ -51,7 +55,7 @@ class ScanProgress:
         self._live.update(
             self._task,
             completed=self._bytes,
-            description=f"{self._inputs} inputs · {chunk.provenance.path[-60:]}",
+            description=f"{self._inputs} inputs · {label[-60:]}",
         )
 
     def _start(self) -> None:

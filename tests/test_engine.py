@@ -140,3 +140,43 @@ def test_multiline_rule_finds_a_block_deep_inside_a_large_input() -> None:
     text = prefix + "BEGIN\n" + body + "END\n" + "tail\n" * 1000
     (match,) = detect_text(Detector([rule]), text)
     assert (match.line, match.end_line) == (200_002, 200_202)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['TOKEN = "{t}"  # sprawl:allow test fixture', 'const token = "{t}"; // sprawl:allow', "{t} sprawl:allow"],
+    ids=["hash comment", "slash comment", "after the token"],
+)
+def test_allow_marker_marks_only_its_own_line(detector: Detector, rng: random.Random, line: str) -> None:
+    token = npm_token(rng)
+    text = "header\n" + line.format(t=token) + "\n" + f'TOKEN = "{token}"\n'
+    matches = detect_text(detector, text)
+    assert [(m.rule_id, m.secret, m.line, m.allowed) for m in matches] == [
+        ("npm-access-token", token, 2, True),
+        ("npm-access-token", token, 3, False),
+    ]
+
+
+def test_allow_marker_on_a_long_line_covers_every_match_on_it(detector: Detector, rng: random.Random) -> None:
+    tokens = [npm_token(rng) for _ in range(3)]
+    text = " ".join(f'"k{i}":"{t}"' for i, t in enumerate(tokens)) + " /* sprawl:allow */\n" + tokens[0]
+    matches = detect_text(detector, text)
+    assert [(m.secret, m.line, m.allowed) for m in matches] == [
+        (tokens[0], 1, True), (tokens[1], 1, True), (tokens[2], 1, True), (tokens[0], 2, False),
+    ]  # fmt: skip
+
+
+def test_allow_marker_on_the_previous_line_or_in_other_case_does_not_count(
+    detector: Detector, rng: random.Random
+) -> None:
+    token = npm_token(rng)
+    text = f"# sprawl:allow\nA={token}\nB={token} # SPRAWL:ALLOW\n"
+    assert [(m.line, m.allowed) for m in detect_text(detector, text)] == [(2, False), (3, False)]
+
+
+def test_allowed_match_survives_pickling(detector: Detector, rng: random.Random) -> None:
+    import pickle
+
+    (match,) = detect_text(detector, f"{npm_token(rng)} # sprawl:allow")
+    assert pickle.loads(pickle.dumps(match)) == match
+    assert match.allowed

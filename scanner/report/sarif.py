@@ -250,15 +250,20 @@ def _result(finding: Finding, occurrence: Occurrence, rule_index: int) -> dict[s
         "commit": provenance.commit,
         "author": provenance.author,
     }
+    fingerprints = {
+        "sprawlFindingId/v1": finding.id,
+        "sprawlLocation/v1": location_fingerprint(finding, occurrence),
+    }
+    if finding.fingerprint is not None:
+        # The baseline fingerprint (keyed HMAC of rule id and secret), so an
+        # alert can be matched to its .sprawl-baseline.json entry.
+        fingerprints["sprawlFingerprint/v1"] = finding.fingerprint
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVEL[finding.severity],
         "message": {"text": _message(finding, occurrence, member)},
         "locations": [location],
-        "partialFingerprints": {
-            "sprawlFindingId/v1": finding.id,
-            "sprawlLocation/v1": location_fingerprint(finding, occurrence),
-        },
+        "partialFingerprints": fingerprints,
         "properties": properties,
     }

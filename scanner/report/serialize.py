@@ -55,6 +55,9 @@ def finding_to_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
     secret = "" if show_secrets else finding.secret
     data: dict[str, Any] = {
         "id": finding.id,
+        # Keyed HMAC of (rule id, secret) as a baseline stores it; null when
+        # the scan had no baseline key applied.
+        "fingerprint": finding.fingerprint,
         "rule_id": finding.rule_id,
         "rule_name": finding.rule_name,
         "registry": finding.registry,
@@ -89,6 +92,8 @@ def stats_to_dict(stats: ScanStats) -> dict[str, Any]:
         "skipped": dict(skipped),
         "errors": list(stats.errors),
         "fake_suppressed": stats.fake_suppressed,
+        "baselined": stats.baselined,
+        "allowed_inline": stats.allowed_inline,
         "rules_loaded": stats.rules_loaded,
         "seconds": round(stats.seconds, 3),
     }

@@ -97,6 +97,10 @@ class TableReporter(Reporter):
             )
             for error in result.stats.errors:
                 console.print(Text(f"  error: {clean(error)}", style="red"))
+        if result.stats.gaps:
+            console.print(Text("Scan incomplete: some content could not be read:", style="bold yellow"))
+            for gap in result.stats.gaps:
+                console.print(Text(f"  not scanned: {clean(gap)}", style="yellow"))
 
 
 def _table(findings: list[Finding], show_secrets: bool, ellipsis: str) -> Table:
@@ -127,10 +131,13 @@ def _next_steps(console: Console, findings: tuple[Finding, ...]) -> None:
     for finding in findings:
         if finding.revoke_url or finding.remediation:
             seen.setdefault(finding.rule_id, finding)
-    if not seen:
+    history = _history_advice(findings)
+    if not seen and not history:
         return
     console.print()
     console.print(Text("Next steps", style="bold"))
+    for advice in history:
+        console.print(Text(f"  {advice}"))
     for finding in seen.values():
         line = Text(f"  {clean(finding.rule_name)}: ", style="bold")
         if finding.remediation:
@@ -138,6 +145,24 @@ def _next_steps(console: Console, findings: tuple[Finding, ...]) -> None:
         if finding.revoke_url:
             line.append(f" Revoke: {clean(finding.revoke_url)}", style="cyan")
         console.print(line)
+
+
+def _history_advice(findings: tuple[Finding, ...]) -> list[str]:
+    """What git history adds to rotation: still-present secrets must also
+    leave the tree; history-only ones live on in every clone until purged."""
+    advice = []
+    if any(f.still_present for f in findings):
+        advice.append(
+            "Still present: rotate the credential first, then remove it from the current tree "
+            "(the old value stays in history, so rotation is what protects you)."
+        )
+    if any(f.still_present is False for f in findings):
+        advice.append(
+            "History only: rotate the credential and purge it from history "
+            "(git filter-repo --replace-text, then force-push and have every clone re-cloned); "
+            "deleting the file did not remove it."
+        )
+    return advice
 
 
 def _masked(text: str, finding: Finding, show_secrets: bool) -> str:
@@ -170,7 +195,14 @@ def place(occurrence: Occurrence) -> str:
     text = clean(occurrence.location)
     if occurrence.provenance.commit:
         text += f" @ {clean(occurrence.provenance.commit[:10])}"
+    state = dict(occurrence.provenance.extra).get("state")
+    if state in _STATE_LABELS:
+        text += f" ({_STATE_LABELS[state]})"
     return text
+
+
+# How a git occurrence stands today, as the table says it.
+_STATE_LABELS = {"still-present": "still present", "history-only": "history only", "unreachable": "unreachable"}
 
 
 def _where(occurrences: tuple[Occurrence, ...], ellipsis: str) -> str:
@@ -181,12 +213,13 @@ def _where(occurrences: tuple[Occurrence, ...], ellipsis: str) -> str:
     return "\n".join(lines)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
+def _plural(count: int, word: str, suffix: str = "s") -> str:
+    return f"{count} {word}{suffix if count != 1 else ''}"
 
 
 def summary_line(result: ScanResult) -> str:
-    """One line: findings by severity, inputs, MB, seconds, skips, hidden fakes."""
+    """One line: findings by severity, inputs, MB, seconds, skips, hidden
+    fakes, baselined findings and matches allowed inline."""
     stats: ScanStats = result.stats
     counts = Counter(f.severity for f in result.findings)
     findings = _plural(len(result.findings), "finding")
@@ -209,4 +242,8 @@ def summary_line(result: ScanResult) -> str:
     if stats.fake_suppressed > 0:
         noun = "candidate" if stats.fake_suppressed == 1 else "candidates"
         parts.append(f"{stats.fake_suppressed} fake/placeholder {noun} hidden (use --include-fake)")
+    if stats.baselined > 0:
+        parts.append(f"{_plural(stats.baselined, 'finding')} hidden by the baseline")
+    if stats.allowed_inline > 0:
+        parts.append(f"{_plural(stats.allowed_inline, 'match', 'es')} allowed inline (sprawl:allow)")
     return "; ".join(parts)

@@ -14,8 +14,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
-from scanner.gitcmd import git_error, popen_git
+from scanner.gitcmd import GitProcess, popen_git
 
 # Objects larger than this are read in pieces and dropped, never held whole.
 _DISCARD_PIECE = 1 << 20
@@ -47,7 +48,8 @@ class CatFileReader:
     def __init__(self, repo: Path | str, *, max_size: int) -> None:
         self._repo = repo
         self._max_size = max_size
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: GitProcess | None = None
+        self._seen_errors: set[str] = set()  # stderr lines already blamed on an object
 
     def read(self, oids: Sequence[str]) -> Iterator[GitObject | Unreadable]:
         """Yield one result per id, in order."""
@@ -61,7 +63,7 @@ class CatFileReader:
                     result = self._read_one(proc, oid)
                     position += 1
                     yield result
-                    if isinstance(result, Unreadable) and proc.poll() is not None:
+                    if isinstance(result, Unreadable) and proc.proc.poll() is not None:
                         break  # cat-file died on this object; restart for the rest
             finally:
                 if position < len(oids) or feeder.is_alive():
@@ -72,40 +74,31 @@ class CatFileReader:
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            proc.close()
 
-    def __enter__(self) -> CatFileReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
+    def _start(self) -> GitProcess:
+        if self._proc is None or self._proc.proc.poll() is not None:
             self.close()
             self._proc = popen_git(self._repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
         return self._proc
 
-    def _read_one(self, proc: subprocess.Popen[bytes], oid: str) -> GitObject | Unreadable:
-        assert proc.stdout is not None
+    def _read_one(self, proc: GitProcess, oid: str) -> GitObject | Unreadable:
         header = proc.stdout.readline()
         if not header:
             return Unreadable(oid, self._death_reason(proc))
         fields = header.split()
-        if len(fields) == 2 and fields[1] in (b"missing", b"ambiguous"):
-            return Unreadable(oid, fields[1].decode())
+        if len(fields) == 2 and fields[1] == b"missing":
+            # cat-file says "missing" for a damaged object too; its stderr tells.
+            return Unreadable(oid, self._missing_reason(proc))
+        if len(fields) == 2:
+            return Unreadable(oid, fields[1].decode("ascii", "replace"))
         if len(fields) != 3:
             return Unreadable(oid, f"unexpected cat-file answer {header[:80]!r}")
         kind, size = fields[1].decode(), int(fields[2])
@@ -122,17 +115,23 @@ class CatFileReader:
             return Unreadable(oid, self._death_reason(proc))
         return GitObject(oid, kind, size, data[:-1])
 
-    def _death_reason(self, proc: subprocess.Popen[bytes]) -> str:
+    def _death_reason(self, proc: GitProcess) -> str:
         try:
-            proc.wait(timeout=5)
+            proc.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        stderr = proc.stderr.read() if proc.stderr is not None else b""
-        return f"unreadable ({git_error(stderr)})"
+            proc.proc.kill()
+            proc.proc.wait()
+        return f"unreadable ({proc.error_line()})"
+
+    def _missing_reason(self, proc: GitProcess) -> str:
+        line = proc.error_line()
+        if line == "no error message" or line in self._seen_errors:
+            return "missing"
+        self._seen_errors.add(line)
+        return f"missing or damaged ({line})"
 
 
-def _feed(proc: subprocess.Popen[bytes], oids: Sequence[str]) -> None:
+def _feed(proc: GitProcess, oids: Sequence[str]) -> None:
     """Write the requests; stop quietly when cat-file has died (the reader
     side notices and reports it)."""
     assert proc.stdin is not None

@@ -3,8 +3,9 @@
 Directories are walked recursively (``.git`` folders are skipped: git history
 is its own source). Symlinks are never followed out of the tree being walked,
 special files (FIFOs, devices) are never opened, files over the size cap and
-binary files are counted and skipped, and archives — recognised by content —
-are expanded in memory (see archives.py).
+binary files are counted and skipped, paths matching ``exclude-paths`` globs
+(pathfilter.py) are left out, and archives — recognised by content — are
+expanded in memory (see archives.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from scanner.model import Chunk, Provenance
+from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits, iter_leaves, sniff_archive
 from scanner.sources.base import Source, SourceStats
 from scanner.sources.text import content_digest, decode_text
 
 STDIN_PATH = "-"
 _SKIP_DIRS = frozenset({".git"})
+
+
+def _posix(path: str) -> str:
+    return path.replace(os.sep, "/") if os.sep != "/" else path
 
 
 def _human(size: int) -> str:
@@ -40,8 +46,10 @@ class FileSource(Source):
         max_file_size: int,
         archive_limits: ArchiveLimits | None = None,
         stdin: BinaryIO | None = None,
+        path_excludes: Sequence[str] = (),
     ) -> None:
         self._paths = list(paths)
+        self._excludes = PathFilter(path_excludes)
         self._max = max_file_size
         self._limits = archive_limits or ArchiveLimits()
         self._stdin = stdin
@@ -53,6 +61,11 @@ class FileSource(Source):
             elif os.path.isdir(path):
                 yield from self._walk(path, stats)
             elif os.path.lexists(path):
+                # A file named on the command line (a commit hook passes each
+                # staged file) is matched by the path as given.
+                if self._excludes.excluded(_posix(os.path.normpath(path))):
+                    stats.skip("excluded")
+                    continue
                 yield from self._file(path, path, stats, root=None)
             else:
                 stats.error(f"{path}: no such file or directory")
@@ -72,10 +85,16 @@ class FileSource(Source):
             stats.error(f"{error.filename}: cannot list directory: {error.strerror}")
 
         for dirpath, dirnames, filenames in os.walk(top, onerror=report):
+            relative = _posix(os.path.relpath(dirpath, top))
+            prefix = "" if relative == "." else relative + "/"
             kept = []
             for name in sorted(dirnames):
                 full = os.path.join(dirpath, name)
                 if name in _SKIP_DIRS:
+                    continue
+                if self._excludes and self._excludes.excluded(f"{prefix}{name}/"):
+                    # One count for the folder: nothing below it is read.
+                    stats.skip("excluded")
                     continue
                 if os.path.islink(full):
                     # Following a directory link could leave the tree or loop;
@@ -86,6 +105,9 @@ class FileSource(Source):
             dirnames[:] = kept
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
+                if self._excludes and self._excludes.excluded(prefix + name):
+                    stats.skip("excluded")
+                    continue
                 # "./.npmrc" reads better as ".npmrc"; the path stays relative
                 # to where the user pointed us.
                 yield from self._file(full, os.path.normpath(full), stats, root=root)

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Self
 
 from scanner.engine import Detector
 from scanner.model import Chunk, Provenance, Rule
@@ -102,7 +103,7 @@ class GitHistorySource(Source):
         facts = self._inspect(stats)
         if facts is None:
             return
-        before = stats.inputs_scanned
+        before, gaps_before = stats.inputs_scanned, len(stats.gaps)
         revisions = self._revisions(facts)
         hits: list[ObjectHit] = []
         unreachable_hits: list[ObjectHit] = []
@@ -118,8 +119,9 @@ class GitHistorySource(Source):
                     if advance is not None:
                         advance(outcome.stats.bytes_scanned, outcome.stats.inputs_scanned, self.display)
         self._report_unreadable(stats)
-        if stats.inputs_scanned == before and not hits and self._unreadable:
-            stats.error(f"{self.display}: no object of this repository could be read")
+        damaged = self._unreadable or self._missing or len(stats.gaps) > gaps_before
+        if stats.inputs_scanned == before and damaged:
+            stats.error(f"{self.display}: nothing in this repository could be read")
         yield from self._attribute(facts, revisions, hits, stats, reachable=True)
         yield from self._attribute(facts, revisions, unreachable_hits, stats, reachable=False)
 
@@ -340,7 +342,7 @@ class _BatchRunner:
         self._pool: ProcessPoolExecutor | None = None
         self._reader: CatFileReader | None = None
 
-    def __enter__(self) -> _BatchRunner:
+    def __enter__(self) -> Self:
         if self.jobs > 1:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,

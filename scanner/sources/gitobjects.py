@@ -108,7 +108,6 @@ def _stream_listing(repo: str, args: list[str], stdin_text: str, on_failure: OnF
         revs.write(stdin_text.encode("utf-8", "surrogateescape"))
         revs.seek(0)
         proc = popen_git(repo, args, stdin=revs.fileno())
-        assert proc.stdout is not None and proc.stderr is not None
         pending: tuple[str, bytes] | None = None
         try:
             for line in proc.stdout:
@@ -126,15 +125,10 @@ def _stream_listing(repo: str, args: list[str], stdin_text: str, on_failure: OnF
                 pending = (match.group(1).decode("ascii"), match.group(2) or b"")
             if pending is not None:
                 yield _ref(*pending)
-            stderr = proc.stderr.read()
             if proc.wait() != 0:
-                on_failure(f"{repo}: git {args[0]} stopped early: {git_error(stderr)}")
+                on_failure(f"{repo}: git {args[0]} stopped early: {proc.error_line()}")
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+            proc.close()
 
 
 def _ref(oid: str, path: bytes) -> ObjectRef:
@@ -145,22 +139,16 @@ def unreachable_objects(repo: str, on_failure: OnFailure) -> Iterator[ObjectRef]
     """Blobs, commits and tags no ref reaches (reflogs do not count: a reset
     or force-push leaves its commits there)."""
     proc = popen_git(repo, ["fsck", "--unreachable", "--no-reflogs", "--connectivity-only", "--no-progress"])
-    assert proc.stdout is not None and proc.stderr is not None
     try:
         for line in proc.stdout:
             fields = line.split()
             if len(fields) == 3 and fields[0] == b"unreachable" and fields[1] in (b"blob", b"commit", b"tag"):
                 yield ObjectRef(fields[2].decode("ascii"), kind=fields[1].decode("ascii"))
-        stderr = proc.stderr.read()
         # fsck exits non-zero when it met damage but still lists what it can.
-        if proc.wait() != 0 and stderr.strip():
-            on_failure(f"{repo}: git fsck reported damage: {git_error(stderr)}")
+        if proc.wait() != 0 and proc.error_line() != "no error message":
+            on_failure(f"{repo}: git fsck reported damage: {proc.error_line()}")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        proc.close()
 
 
 def all_objects(repo: str, on_failure: OnFailure) -> Iterator[ObjectRef]:
@@ -169,18 +157,12 @@ def all_objects(repo: str, on_failure: OnFailure) -> Iterator[ObjectRef]:
     proc = popen_git(
         repo, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered"]
     )
-    assert proc.stdout is not None and proc.stderr is not None
     try:
         for line in proc.stdout:
             fields = line.split()
             if len(fields) == 2 and fields[1] in (b"blob", b"commit", b"tag"):
                 yield ObjectRef(fields[0].decode("ascii"))
-        stderr = proc.stderr.read()
         if proc.wait() != 0:
-            on_failure(f"{repo}: git cat-file could not list every object: {git_error(stderr)}")
+            on_failure(f"{repo}: git cat-file could not list every object: {proc.error_line()}")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        proc.close()

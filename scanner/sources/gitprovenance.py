@@ -15,15 +15,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from scanner.gitcmd import git_error, popen_git
+from scanner.gitcmd import popen_git
 from scanner.sources.gitobjects import split_revisions
 
 _COMMIT_MARK = b"\x01"
 _FORMAT = "--format=%x01%H%x00%an <%ae>%x00%aI"
 _READ = 1 << 20
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,13 @@ def find_introductions(
         revs.write("".join(f"{rev}\n" for rev in plain).encode("utf-8", "surrogateescape"))
         revs.seek(0)
         proc = popen_git(repo, args, stdin=revs.fileno())
-        assert proc.stdout is not None and proc.stderr is not None
         try:
             for record in _records(proc.stdout):
                 for intro in _introductions(record, wanted):
                     found.setdefault(intro[0], []).append(intro[1])
-            stderr = proc.stderr.read()
-            failure = None if proc.wait() == 0 else git_error(stderr)
+            failure = None if proc.wait() == 0 else proc.error_line()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+            proc.close()
     for intros in found.values():
         intros.sort(key=lambda i: (i.when or _EPOCH, i.commit, i.path))
     return found, failure

@@ -294,3 +294,16 @@ def test_windows_separators_become_slashes(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "sep", "\\")
     monkeypatch.setattr(os, "altsep", "/")
     assert artifact_uri("src\\sub\\.npmrc") == ("src/sub/.npmrc", True)
+
+
+def test_baseline_fingerprint_when_known(validator: jsonschema.protocols.Validator) -> None:
+    from dataclasses import replace
+
+    finding = replace(make_finding(finding_id="a" * 24), fingerprint="d" * 64)
+    _, doc = _sarif(make_result((finding,)))
+    _assert_valid(validator, doc)
+    (result,) = doc["runs"][0]["results"]
+    assert result["partialFingerprints"]["sprawlFingerprint/v1"] == "d" * 64
+    assert result["partialFingerprints"]["sprawlFindingId/v1"] == "a" * 24
+    _, without = _sarif(make_result((make_finding(),)))
+    assert "sprawlFingerprint/v1" not in without["runs"][0]["results"][0]["partialFingerprints"]

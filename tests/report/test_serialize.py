@@ -22,7 +22,7 @@ from scanner.report.serialize import finding_to_dict, result_to_dict
 FAKE_SECRET = "FAKE-SECRET-VALUE-0001"
 
 KEYS_WITHOUT_SECRET = [
-    "id", "rule_id", "rule_name", "registry", "kind", "severity", "liveness", "liveness_reason", "scope",
+    "id", "fingerprint", "rule_id", "rule_name", "registry", "kind", "severity", "liveness", "liveness_reason", "scope",
     "breadth", "redacted", "secret_sha256", "expires_at", "revoke_url", "remediation", "references", "occurrences",
 ]  # fmt: skip
 
@@ -217,6 +217,8 @@ def test_result_document() -> None:
         "skipped": {"binary": 5, "too-large": 1},
         "errors": ["broken.zip: not a zip file"],
         "fake_suppressed": 5,
+        "baselined": 0,
+        "allowed_inline": 0,
         "rules_loaded": 12,
         "seconds": 0.123,
     }
@@ -233,3 +235,14 @@ def test_result_document_follows_show_secrets_and_completeness() -> None:
     assert empty["findings"] == []
     assert empty["stats"]["skipped"] == {}
     assert empty["stats"]["errors"] == []
+
+
+def test_fingerprint_and_suppression_counts() -> None:
+    from dataclasses import replace
+
+    assert finding_to_dict(make_finding(), show_secrets=False)["fingerprint"] is None
+    finding = replace(make_finding(), fingerprint="c" * 64)
+    assert finding_to_dict(finding, show_secrets=False)["fingerprint"] == "c" * 64
+    doc = result_to_dict(make_result((finding,), baselined=3, allowed_inline=2))
+    assert (doc["stats"]["baselined"], doc["stats"]["allowed_inline"]) == (3, 2)
+    assert doc["findings"][0]["fingerprint"] == "c" * 64

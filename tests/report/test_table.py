@@ -166,3 +166,13 @@ def test_next_steps_name_remediation_and_revoke_url_once_per_rule() -> None:
     text = out.getvalue()
     assert text.count("Revoke it, then audit releases. Revoke: https://example.test/tokens") == 1
     assert "Next steps" in text
+
+
+def test_summary_counts_baselined_and_allowed_inline() -> None:
+    text = _table(_result(baselined=4, allowed_inline=1))
+    summary = next(line for line in text.splitlines() if line.startswith("3 findings"))
+    assert summary.endswith("; 4 findings hidden by the baseline; 1 match allowed inline (sprawl:allow)")
+    one = _table(make_result(baselined=1, allowed_inline=2))
+    assert "0 findings;" in one
+    assert "1 finding hidden by the baseline; 2 matches allowed inline (sprawl:allow)" in one
+    assert "baseline" not in _table(_result()) and "sprawl:allow" not in _table(_result())

@@ -291,3 +291,129 @@ def test_not_a_repository_is_an_error(tmp_path: Path) -> None:
     result = run_scan(f"git:{tmp_path / 'plain'}")
     assert result.stats.errors and "not a readable git repository" in result.stats.errors[0]
     assert str(tmp_path / "plain") in result.stats.errors[0]
+
+
+# ------------------------------------------------------------ broken repositories
+
+
+def _history_with_tokens(repo: Repo, rng: random.Random, count: int = 3) -> list[str]:
+    tokens = [npm_token(rng) for _ in range(count)]
+    for index, token in enumerate(tokens):
+        repo.write(f"pkg{index}/.npmrc", npmrc(token) + f"# filler {index}\n" + "x" * 4000 * (index + 1) + "\n")
+        repo.commit(f"package {index}")
+    return tokens
+
+
+def test_shallow_clone_is_scanned_and_marked_incomplete(repo: Repo, tmp_path: Path, rng: random.Random) -> None:
+    old, new = _history_with_tokens(repo, rng, 2)
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(shallow)], check=True, env=git_env())
+
+    result = run_scan(str(shallow))
+
+    assert {f.secret for f in result.findings} == {old, new}  # both still in the one commit's tree
+    assert result.incomplete and not result.stats.errors
+    assert any("shallow clone" in gap for gap in result.stats.gaps)
+
+
+def test_partial_clone_never_fetches_and_names_what_is_missing(repo: Repo, tmp_path: Path, rng: random.Random) -> None:
+    in_message = npm_token(rng)
+    _history_with_tokens(repo, rng, 2)
+    repo.commit(f"rotate\n\nold one was NPM_TOKEN={in_message}", add=False)
+    repo.git("config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / "partial"
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", "--no-checkout", f"file://{repo.path}", str(partial)],
+        check=True,
+        env=git_env(),
+    )
+    before = Repo(partial, init=False).git("count-objects", "-v")
+
+    result = run_scan(str(partial))
+
+    assert {f.secret for f in result.findings} == {in_message}  # messages are there, blobs are not
+    assert any("not in this clone" in gap and "never fetches" in gap for gap in result.stats.gaps)
+    assert Repo(partial, init=False).git("count-objects", "-v") == before  # nothing was fetched
+    assert not result.stats.errors
+
+
+def test_corrupt_loose_object_is_named_and_the_rest_scanned(repo: Repo, rng: random.Random) -> None:
+    tokens = _history_with_tokens(repo, rng)
+    bad = repo.blob_id("HEAD:pkg1/.npmrc")
+    loose = repo.path / ".git" / "objects" / bad[:2] / bad[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"this is not zlib data")
+
+    result = run_scan(str(repo.path))
+
+    assert {f.secret for f in result.findings} == {tokens[0], tokens[2]}
+    assert any(bad in gap for gap in result.stats.gaps)
+    assert not result.stats.errors
+
+
+def _corrupt_in_pack(repo: Repo, oid: str) -> None:
+    """Repack everything, then overwrite the middle of ``oid``'s compressed data."""
+    repo.git("repack", "-adq")
+    pack_index = next((repo.path / ".git" / "objects" / "pack").glob("*.idx"))
+    listing = repo.git("verify-pack", "-v", str(pack_index))
+    for line in listing.splitlines():
+        fields = line.split()
+        if fields and fields[0] == oid:
+            size_in_pack, offset = int(fields[3]), int(fields[4])
+            break
+    else:
+        raise AssertionError(f"{oid} not in pack")
+    pack = pack_index.with_suffix(".pack")
+    pack.chmod(0o644)
+    data = bytearray(pack.read_bytes())
+    for position in range(offset + size_in_pack // 3, offset + size_in_pack - 4):
+        data[position] ^= 0x5A
+    pack.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_corrupt_pack_object_is_named_and_the_rest_scanned(repo: Repo, rng: random.Random, jobs: int) -> None:
+    tokens = _history_with_tokens(repo, rng, 4)
+    bad = repo.blob_id("HEAD:pkg1/.npmrc")
+    _corrupt_in_pack(repo, bad)
+
+    result = run_scan(str(repo.path), jobs=jobs)
+
+    assert {f.secret for f in result.findings} == {tokens[0], tokens[2], tokens[3]}
+    assert any(bad in gap for gap in result.stats.gaps), result.stats.gaps
+    assert not result.stats.errors
+
+
+def test_broken_history_walk_falls_back_to_every_object(repo: Repo, rng: random.Random) -> None:
+    tokens = _history_with_tokens(repo, rng)
+    tree = repo.git("rev-parse", "HEAD~1^{tree}")
+    loose = repo.path / ".git" / "objects" / tree[:2] / tree[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"broken tree")
+
+    result = run_scan(str(repo.path))
+
+    # Every blob is still read from the object database, damaged tree or not.
+    assert set(tokens) <= {f.secret for f in result.findings}
+    assert any("fell back" in gap for gap in result.stats.gaps)
+    assert not result.stats.errors
+
+
+def test_empty_repository_is_clean_not_broken(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "empty")  # no commits at all
+    result = run_scan(str(repo.path))
+    assert not result.findings and not result.stats.errors and not result.stats.gaps
+
+
+def test_repository_with_nothing_readable_is_an_error(repo: Repo, rng: random.Random) -> None:
+    import shutil
+
+    _history_with_tokens(repo, rng)
+    objects = repo.path / ".git" / "objects"
+    for child in objects.iterdir():
+        if child.name not in ("info", "pack"):
+            shutil.rmtree(child)
+
+    result = run_scan(str(repo.path))
+
+    assert result.stats.errors == (f"{repo.path}: nothing in this repository could be read",)
