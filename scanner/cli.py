@@ -13,6 +13,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from scanner import __version__
+from scanner.cli_baseline import baseline_app
+from scanner.cli_hooks import hook_app, install_hook
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -25,11 +27,21 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List and self-test detection rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+config_app = typer.Typer(help="Show the configuration a scan would use.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(baseline_app, name="baseline")
+app.add_typer(hook_app, name="hook")
+app.command("install-hook")(install_hook)
 
 RulesOption = Annotated[
     list[Path] | None,
-    typer.Option("--rules", help="Extra rule file or folder (YAML); repeatable.", show_default=False),
+    typer.Option("--rules", help="Extra rule file or folder (YAML), or a gitleaks/betterleaks .toml; repeatable.", show_default=False),
 ]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Use this configuration file instead of looking for .sprawl.yaml / [tool.sprawl].", show_default=False),
+]
+NoConfigOption = Annotated[bool, typer.Option("--no-config", help="Ignore configuration files.")]
 
 
 def _die(message: str) -> NoReturn:
@@ -62,36 +74,44 @@ def scan(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include raw secret values in the report.")] = False,
     include_fake: Annotated[bool, typer.Option("--include-fake", help="Also report placeholders, checksum failures and other fakes.")] = False,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (info..critical, or never).")] = "low",
-    max_file_size: Annotated[str, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M).")] = "100M",
-    max_archive_depth: Annotated[int, typer.Option("--max-archive-depth", help="How many levels of archives to open (the outermost counts as one).")] = 5,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (info..critical, or never). [default: low]", show_default=False)] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M). [default: 100M]", show_default=False)] = None,
+    max_archive_depth: Annotated[int | None, typer.Option("--max-archive-depth", help="How many levels of archives to open (the outermost counts as one). [default: 5]", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no per-input error lines on stderr.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for matching; 0 = every core when a folder is scanned.", min=0)] = 0,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Processes for matching; 0 = every core when a folder is scanned. [default: 0]", min=0, show_default=False)] = None,
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline file of accepted findings.", show_default=False)] = None,
 ) -> None:
     """Scan files, directories, archives or stdin for publication credentials."""
-    from dataclasses import replace
+    import os
 
-    from scanner.config import ScanConfig, auto_jobs, parse_fail_on, parse_size
     from scanner.pipeline import exit_code
     from scanner.pipeline import scan as run_scan
     from scanner.progress import ScanProgress
+    from scanner.projectconfig import resolve_scan_config
     from scanner.report.base import get_reporter
     from scanner.report.output import open_output
-    from scanner.sources.archives import ArchiveLimits
 
     try:
         reporter = get_reporter(output_format)
-        config = ScanConfig(
-            paths=tuple(paths),
-            rule_paths=tuple(rules or ()),
-            only=tuple(only or ()),
-            exclude=tuple(exclude or ()),
-            max_file_size=parse_size(max_file_size),
-            archive_limits=replace(ArchiveLimits(), max_depth=max_archive_depth),
-            include_fake=include_fake,
-            show_secrets=show_secrets,
-            fail_on=parse_fail_on(fail_on),
-            jobs=jobs or auto_jobs(tuple(paths)),
+        config, _ = resolve_scan_config(
+            paths,
+            {
+                "rules": rules,
+                "only": only,
+                "exclude": exclude,
+                "fail_on": fail_on,
+                "max_file_size": max_file_size,
+                "max_archive_depth": max_archive_depth,
+                "jobs": jobs,
+                "baseline": baseline,
+                "include_fake": include_fake,
+                "show_secrets": show_secrets,
+            },
+            config_file=config_file,
+            use_config=not no_config,
+            env=os.environ,
         )
         with ScanProgress(enabled=False if quiet else None) as progress:
             result = run_scan(config, progress=progress)
@@ -139,6 +159,34 @@ def rules_check(rules: RulesOption = None) -> None:
     raise typer.Exit(1 if problems else 0)
 
 
+@config_app.command("show")
+def config_show(
+    path: Annotated[str, typer.Argument(help="The folder (or file) a scan would be run on.")] = ".",
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Print every effective setting, its value and where it came from."""
+    import os
+
+    from scanner.projectconfig import render_settings, resolve_scan_config
+
+    try:
+        config, origins = resolve_scan_config(
+            [path], {}, config_file=config_file, use_config=not no_config, env=os.environ
+        )
+        render_settings(config, origins, output_format, sys.stdout)
+    except ScannerError as exc:
+        _die(str(exc))
+
+
 def main() -> None:
     """Console-script entry point."""
+    from scanner.hooks.entry import dispatch
+
+    # A bare `sprawl hook pre-commit` runs on every commit: it skips the
+    # command-line machinery (about 0.1 s of typer set-up).
+    code = dispatch(sys.argv[1:])
+    if code is not None:
+        raise SystemExit(code)
     app()

@@ -65,16 +65,26 @@ class Detector:
         on_error: Callable[[str], None] | None = None,
         decode_depth: int = MAX_DEPTH,
         accelerate: bool = True,
+        vectorise: bool = True,  # False: skip Hyperscan (its set-up outweighs a few small inputs)
     ) -> None:
         self._rules = [
             _CompiledRule(rule)
             for rule in rules
         ]
-        self._keywords = KeywordIndex((k for c in self._rules for k in c.keywords), accelerate=accelerate)
+        self._keywords = KeywordIndex(
+            (k for c in self._rules for k in c.keywords), accelerate=accelerate, vectorise=vectorise
+        )
         self._context_ids = frozenset(c.rule.id for c in self._rules if c.rule.context)
         # A rule without keywords (imported gitleaks rules may have none) runs
         # over every chunk, as it would in gitleaks.
         self._unfiltered = any(not c.keywords for c in self._rules)
+        # keyword -> indices of the rules that name it, so a chunk with a
+        # few keyword hits runs only those rules instead of visiting all.
+        self._by_keyword: dict[str, list[int]] = {}
+        for index, compiled in enumerate(self._rules):
+            for keyword in set(compiled.keywords):
+                self._by_keyword.setdefault(keyword, []).append(index)
+        self._keywordless = [index for index, c in enumerate(self._rules) if not c.keywords]
         self._timeout = regex_timeout
         self._on_error = on_error
         self._decode_depth = decode_depth  # 0: look at the text as written only
@@ -118,7 +128,11 @@ class Detector:
         if not hits and not self._unfiltered:
             return [], ()
         matches: list[_Span] = []
-        for compiled in self._rules:
+        candidates = set(self._keywordless)
+        for keyword in hits:
+            candidates.update(self._by_keyword.get(keyword, ()))
+        for index in sorted(candidates):  # rule order, as loaded
+            compiled = self._rules[index]
             rule_hits = sorted(p for k in compiled.keywords for p in hits.get(k, ()))
             if not rule_hits and compiled.keywords:
                 continue

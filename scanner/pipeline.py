@@ -159,6 +159,7 @@ def build_sources(config: ScanConfig) -> list[Source]:
             unreachable=config.history.unreachable,
             max_file_size=config.max_file_size,
             archive_limits=config.archive_limits,
+            path_excludes=config.path_excludes,
         )
         sources.extend(GitHistorySource(repo, options) for repo in repos)
     return sources

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from scanner.engine import Detector
 from scanner.errors import RuleError
+from scanner.gitleaks_rules import IMPORTED_KIND
 from scanner.model import Chunk, Liveness, Provenance, Rule
 from scanner.ruleset import CheckProblem, compile_rule_pattern
 from scanner.validators.base import builtin_validators
@@ -50,10 +51,13 @@ def _check_examples(rule: Rule, judge: Judge) -> list[CheckProblem]:
     def fail(message: str) -> None:
         problems.append(CheckProblem(rule.id, rule.source_file, message))
 
-    if not rule.examples:
-        fail("has no examples")
-    if not rule.negative_examples:
-        fail("has no negative examples")
+    # A rule imported from a gitleaks/betterleaks TOML file has no place for
+    # examples: that its pattern compiles is all there is to check.
+    if rule.kind != IMPORTED_KIND:
+        if not rule.examples:
+            fail("has no examples")
+        if not rule.negative_examples:
+            fail("has no negative examples")
     for number, example in enumerate(rule.examples, 1):
         matches = detector.detect(_chunk(example))
         if not matches:

@@ -88,9 +88,16 @@ def load_rules(extra_paths: Sequence[Path] = (), *, include_bundled: bool = True
 
 def load_rule_file(file: Path, *, compile_now: bool = True) -> list[Rule]:
     """Parse one YAML rule file: a mapping with ``rules:`` (and an optional
-    file-wide ``registry``) or a bare list of rules."""
+    file-wide ``registry``) or a bare list of rules. A ``.toml`` file is a
+    gitleaks/betterleaks configuration (gitleaks_rules.py)."""
     if file.suffix == ".toml":
-        raise RuleError(f"{file}: TOML rule files are not supported yet; use YAML")
+        from scanner.gitleaks_rules import load_gitleaks_rules
+
+        imported = load_gitleaks_rules(file)
+        if compile_now:
+            for rule in imported:
+                compile_rule_pattern(rule)
+        return imported
     try:
         document = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError) as exc:

@@ -186,3 +186,99 @@ def test_output_file_without_secrets_is_not_forced_private(tree: tuple[Path, str
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+# --- configuration files -------------------------------------------------------
+
+
+def test_project_config_is_found_and_flags_beat_it(tree: tuple[Path, str, str]) -> None:
+    root, _, _ = tree
+    (root / ".sprawl.yaml").write_text("fail-on: never\nexclude-paths: [deploy.sh]\n")
+    result = invoke("scan", str(root), "-f", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert [f["rule_id"] for f in report["findings"]] == ["npm-access-token"]
+    assert report["stats"]["skipped"] == {"excluded": 1}
+    assert invoke("scan", str(root), "-f", "json", "--fail-on", "low").exit_code == 1
+    ignored = invoke("scan", str(root), "-f", "json", "--no-config")
+    assert ignored.exit_code == 1 and len(json.loads(ignored.stdout)["findings"]) == 2
+
+
+def test_config_flag_and_a_bad_config_file(tree: tuple[Path, str, str], tmp_path: Path) -> None:
+    root, _, _ = tree
+    other = tmp_path / "elsewhere.yml"
+    other.write_text("disable-rules: [github-*]\n")
+    result = invoke("scan", str(root), "-f", "json", "--config", str(other))
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["npm-access-token"]
+    (root / ".sprawl.yaml").write_text("fail-on: low\njobs: many\n")
+    bad = invoke("scan", str(root))
+    assert bad.exit_code == 2
+    assert bad.stderr == (
+        f"sprawl: error: {root / '.sprawl.yaml'}:2: 'jobs' must be a whole number of at least 0, not 'many'\n"
+    )
+    both = invoke("scan", str(root), "--config", str(other), "--no-config")
+    assert both.exit_code == 2 and "--config and --no-config cannot be used together" in both.stderr
+
+
+def test_config_show(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'demo'\n\n[tool.sprawl]\nfail-on = 'high'\nbaseline-key = 'kv-from-file-not-shown'\n"
+    )
+    (tmp_path / "src").mkdir()
+    result = invoke("config", "show", str(tmp_path / "src"))
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
+    assert rows["config"] == [str(tmp_path / "pyproject.toml"), "found", "from", "the", "scanned", "root", "upward"]
+    assert rows["fail-on"] == ["high", f"{tmp_path / 'pyproject.toml'}:5"]
+    assert rows["baseline-key"] == ["(set)", f"{tmp_path / 'pyproject.toml'}:6"]
+    assert rows["max-file-size"][0] == "104857600" and rows["max-file-size"][-1] == "default"
+    assert "kv-from-file-not-shown" not in result.stdout
+    as_json = runner.invoke(
+        app, ["config", "show", str(tmp_path), "--format", "json"], env={"SPRAWL_BASELINE_KEY": "kv-env-not-shown"}
+    )
+    settings = json.loads(as_json.stdout)["settings"]
+    assert settings["baseline-key"] == {"value": "(set)", "origin": "env SPRAWL_BASELINE_KEY"}
+    assert settings["fail-on"] == {"value": "high", "origin": f"{tmp_path / 'pyproject.toml'}:5"}
+    assert "kv-env-not-shown" not in as_json.stdout
+    assert invoke("config", "show", str(tmp_path), "--no-config", "-f", "json").exit_code == 0
+    assert invoke("config", "show", str(tmp_path), "--format", "xml").exit_code == 2
+
+
+GITLEAKS_RULES = """\
+[[rules]]
+id = "acme-registry-token"
+description = "ACME internal registry token"
+regex = '''\\b(acme_[a-z0-9]{32})\\b'''
+keywords = ["acme_"]
+entropy = 3.0
+tags = ["registry:acme"]
+
+[[rules]]
+id = "acme-keystore"
+path = '''\\.p12$'''
+"""
+
+
+def test_gitleaks_rules_in_scan_list_and_check(tmp_path: Path, rng: random.Random) -> None:
+    rules = tmp_path / "gitleaks.toml"
+    rules.write_text(GITLEAKS_RULES)
+    token = "acme_" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+    (tmp_path / "ci.env").write_text(f"ACME_TOKEN={token}\n")
+    result = invoke("scan", str(tmp_path / "ci.env"), "--rules", str(rules), "-f", "json")
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["rule_id"], finding["registry"], finding["severity"]) == ("acme-registry-token", "acme", "high")
+    assert (finding["occurrences"][0]["line"], finding["occurrences"][0]["column"]) == (1, 12)
+    assert result.stderr == (
+        f"sprawl: warning: {rules}: not loaded, 1 rule(s) that match file names only "
+        "('path' without 'regex'): acme-keystore\n"
+    )
+    listed = json.loads(invoke("rules", "list", "--rules", str(rules), "-f", "json").stdout)
+    (imported,) = [r for r in listed if r["source_file"] == str(rules)]
+    assert (imported["id"], imported["kind"]) == ("acme-registry-token", "gitleaks rule")
+    check = invoke("rules", "check", "--rules", str(rules))
+    assert check.exit_code == 0 and check.stdout.strip().endswith("0 problems")
+    (tmp_path / "broken.toml").write_text("[[rules]]\nid = 'x'\nregex = '''(a'''\n")
+    broken = invoke("rules", "check", "--rules", str(tmp_path / "broken.toml"))
+    assert broken.exit_code == 2
+    assert broken.stderr == f"sprawl: error: {tmp_path / 'broken.toml'}: rule 'x': regex: missing ')'\n"

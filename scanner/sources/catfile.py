@@ -20,6 +20,8 @@ from scanner.gitcmd import GitProcess, popen_git
 
 # Objects larger than this are read in pieces and dropped, never held whole.
 _DISCARD_PIECE = 1 << 20
+# Pipe size asked for cat-file's output (Linux; capped by fs.pipe-max-size).
+_PIPE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class CatFileReader:
         if self._proc is None or self._proc.proc.poll() is not None:
             self.close()
             self._proc = popen_git(self._repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
+            _widen_pipe(self._proc.stdout)
         return self._proc
 
     def _read_one(self, proc: GitProcess, oid: str) -> GitObject | Unreadable:
@@ -129,6 +132,17 @@ class CatFileReader:
             return "missing"
         self._seen_errors.add(line)
         return f"missing or damaged ({line})"
+
+
+def _widen_pipe(stream: object) -> None:
+    """Let git inflate objects ahead of us: with the default 64 KiB pipe it
+    waits for every read, so inflating and matching would take turns."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)  # type: ignore[attr-defined]
+    except (ImportError, OSError, AttributeError):
+        pass  # not Linux, or a lower limit: the default pipe still works
 
 
 def _feed(proc: GitProcess, oids: Sequence[str]) -> None:

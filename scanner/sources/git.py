@@ -20,6 +20,7 @@ from typing import Self
 
 from scanner.engine import Detector
 from scanner.model import Chunk, Provenance, Rule
+from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits
 from scanner.sources.base import Detected, ProgressCallback, Source, SourceStats
 from scanner.sources.catfile import CatFileReader
@@ -35,7 +36,7 @@ from scanner.sources.gitrepo import RepositoryFacts, inspect_repository, shallow
 from scanner.sources.gitscan import BatchOutcome, ObjectHit, scan_batch
 
 # Objects per batch handed to a worker, and batches in flight per worker.
-_BATCH_OBJECTS = 2000
+_BATCH_OBJECTS = 500
 _BATCHES_PER_JOB = 3
 # How many unreadable object ids a gap message names before summarising.
 _NAMED_OBJECTS = 5
@@ -58,6 +59,10 @@ class GitScanOptions:
     revisions: tuple[str, ...] | None = None
     max_file_size: int = 100 * 1024 * 1024
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # Path globs (see pathfilter.py) whose occurrences are dropped. Applied
+    # to every path a blob was introduced at, not to the one path the walk
+    # met it at, so content also living at a kept path is still reported.
+    path_excludes: tuple[str, ...] = ()
 
 
 class GitHistorySource(Source):
@@ -70,6 +75,7 @@ class GitHistorySource(Source):
         self.options = options or GitScanOptions()
         # Shown before paths when several inputs are scanned at once.
         self.display = display if display is not None else repo
+        self._excludes = PathFilter(self.options.path_excludes) if self.options.path_excludes else None
 
     def chunks(self, stats: SourceStats) -> Iterator[Chunk]:
         """Every readable text object's content once, with the path where the
@@ -256,6 +262,8 @@ class GitHistorySource(Source):
                 yield from self._items(hit, intro.path, intro, state)
 
     def _items(self, hit: ObjectHit, path: str, intro: Introduction | None, state: str) -> Iterator[Detected]:
+        if self._excludes is not None and self._excludes.excluded(path):
+            return
         extra = [("repository", self.display), ("blob", hit.oid), ("state", state)]
         for suffix, matches in hit.parts:
             provenance = Provenance(

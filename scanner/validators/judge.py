@@ -29,7 +29,8 @@ class Judge:
                     f"{rule.source_file}: rule '{rule.id}': unknown structure check "
                     f"'{rule.structure}' (known: {known})"
                 )
-        self._validators = dict(validators)
+        # Kept as given, not copied: the registry imports each check on first use.
+        self._validators = validators
         self._memo: dict[tuple[str, str], StructureResult] = {}
 
     def judge(self, rule: Rule, secret: str) -> StructureResult:

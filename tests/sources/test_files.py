@@ -172,3 +172,61 @@ def test_corrupt_archive_reports_and_continues(tmp_path: Path) -> None:
     assert f"{tmp_path / 'broken.tgz'}!a.txt" in paths
     assert str(tmp_path / "fine.txt") in paths
     assert len(stats.errors) == 1 and stats.errors[0].startswith(f"{tmp_path / 'broken.tgz'}: corrupt archive")
+
+
+def _tree(root: Path) -> None:
+    for relative in (
+        "app.py",
+        "static/app.min.js",
+        "static/app.js",
+        "web/node_modules/pkg/index.js",
+        "web/node_modules/pkg/deep/x.js",
+        "tests/fixtures/tokens.txt",
+        "tests/test_app.py",
+        "src/tests/fixtures/kept.txt",
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(relative)
+
+
+def test_excluded_paths_are_skipped_and_counted(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    chunks, stats = collect(
+        [str(tmp_path)], path_excludes=("*.min.js", "node_modules", "tests/fixtures/**")
+    )
+    assert sorted(os.path.relpath(c.provenance.path, tmp_path) for c in chunks) == [
+        "app.py",
+        "src/tests/fixtures/kept.txt",  # anchored at the scanned root: only tests/fixtures
+        "static/app.js",
+        "tests/test_app.py",
+    ]
+    # one per excluded file, one per excluded folder (nothing below it is listed)
+    assert stats.skipped["excluded"] == 3
+
+
+def test_excludes_are_relative_to_the_scanned_folder(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    chunks, stats = collect([str(tmp_path / "src")], path_excludes=("tests/fixtures/**",))
+    assert chunks == [] and stats.skipped["excluded"] == 1
+    chunks, _ = collect([str(tmp_path / "tests")], path_excludes=("tests/fixtures/**",))
+    assert sorted(os.path.basename(c.provenance.path) for c in chunks) == ["test_app.py", "tokens.txt"]
+
+
+def test_folder_only_pattern_keeps_a_file_of_that_name(tmp_path: Path) -> None:
+    (tmp_path / "dist").write_text("a file named dist")
+    (tmp_path / "pkg" / "dist").mkdir(parents=True)
+    (tmp_path / "pkg" / "dist" / "bundle.js").write_text("bundle")
+    chunks, stats = collect([str(tmp_path)], path_excludes=("dist/",))
+    assert [c.provenance.path for c in chunks] == [str(tmp_path / "dist")]
+    assert stats.skipped["excluded"] == 1
+
+
+def test_a_named_file_is_matched_by_the_path_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    chunks, stats = collect(
+        ["tests/fixtures/tokens.txt", "./static/app.min.js", "app.py"],
+        path_excludes=("tests/fixtures/**", "*.min.js"),
+    )
+    assert [c.provenance.path for c in chunks] == ["app.py"]
+    assert stats.skipped["excluded"] == 2
