@@ -82,9 +82,17 @@ def scan(
     config_file: ConfigOption = None,
     no_config: NoConfigOption = False,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline file of accepted findings.", show_default=False)] = None,
+    unreachable: Annotated[bool, typer.Option("--unreachable", help="Git: also scan objects no ref reaches (reset-away or force-pushed work).")] = False,
+    branch: Annotated[str | None, typer.Option("--branch", help="Git: only history reachable from this branch or ref (default: every ref).", show_default=False)] = None,
+    since_commit: Annotated[str | None, typer.Option("--since-commit", help="Git: only commits after this one (a commit id, tag or ref).", show_default=False)] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Git: only commits since this date (e.g. 2026-01-01, '2 weeks ago').", show_default=False)] = None,
+    no_git: Annotated[bool, typer.Option("--no-git", help="Scan a repository folder as plain files instead of its history.")] = False,
 ) -> None:
-    """Scan files, directories, archives or stdin for publication credentials."""
+    """Scan files, directories, archives, stdin or git repositories (whole history) for publication credentials."""
     import os
+    from dataclasses import replace
+
+    from scanner.config import history_scope
 
     from scanner.pipeline import exit_code
     from scanner.pipeline import scan as run_scan
@@ -113,11 +121,19 @@ def scan(
             use_config=not no_config,
             env=os.environ,
         )
+        config = replace(
+            config,
+            history=history_scope(
+                git=not no_git, unreachable=unreachable, branch=branch, since_commit=since_commit, since=since
+            ),
+        )
         with ScanProgress(enabled=False if quiet else None) as progress:
             result = run_scan(config, progress=progress)
         if not quiet:
             for line in result.stats.errors:
                 print(f"sprawl: error: {line}", file=sys.stderr)
+            for line in result.stats.gaps:
+                print(f"sprawl: warning: not scanned: {line}", file=sys.stderr)
         with open_output(output, sensitive=show_secrets) as out:
             reporter.render(result, out)
     except ScannerError as exc:

@@ -51,24 +51,17 @@ def _die(message: str) -> NoReturn:
 
 
 def _config(paths: list[str], rules: list[Path] | None) -> ScanConfig:
-    """The scan settings: flags, and the key from SPRAWL_BASELINE_KEY.
-
-    To do once projectconfig.py lands: build this with resolve_scan_config,
-    so .sprawl.yaml's rules, excludes, baseline and baseline-key apply here
-    exactly as they do to ``sprawl scan``.
-    """
+    """The scan settings: flags, then .sprawl.yaml / [tool.sprawl] found
+    from the scanned root (rules, excludes, baseline, baseline-key), exactly
+    as ``sprawl scan`` resolves them."""
     import os
 
-    from scanner.baseline import KEY_ENV
-    from scanner.config import ScanConfig, auto_jobs
+    from scanner.projectconfig import resolve_scan_config
 
-    return ScanConfig(
-        paths=tuple(paths),
-        rule_paths=tuple(rules or ()),
-        fail_on=None,
-        jobs=auto_jobs(tuple(paths)),
-        baseline_key=os.environ.get(KEY_ENV),
+    config, _ = resolve_scan_config(
+        paths, {"rules": rules or None, "fail_on": "never"}, config_file=None, use_config=True, env=os.environ
     )
+    return config
 
 
 def _file(flag: Path | None, config: ScanConfig) -> Path:

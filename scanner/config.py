@@ -50,6 +50,17 @@ class HistoryScope:
     since: str | None = None
 
 
+def history_scope(
+    *, git: bool, unreachable: bool, branch: str | None, since_commit: str | None, since: str | None
+) -> HistoryScope:
+    """A HistoryScope from flags. Refs and dates go to git as arguments, so
+    one that starts with '-' (an option in disguise) is refused."""
+    for flag, value in (("--branch", branch), ("--since-commit", since_commit), ("--since", since)):
+        if value is not None and (not value.strip() or value.startswith("-") or "\n" in value or "\0" in value):
+            raise ConfigError(f"{flag} '{value}' is not a ref or date git can take")
+    return HistoryScope(git=git, unreachable=unreachable, branch=branch, since_commit=since_commit, since=since)
+
+
 @dataclass(frozen=True)
 class ScanConfig:
     """Settings for one ``sprawl scan``."""

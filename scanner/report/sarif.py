@@ -249,6 +249,8 @@ def _result(finding: Finding, occurrence: Occurrence, rule_index: int) -> dict[s
         "secret_sha256": finding.secret_sha256,
         "commit": provenance.commit,
         "author": provenance.author,
+        "date": provenance.when.isoformat() if provenance.when else None,
+        "state": dict(provenance.extra).get("state"),
     }
     fingerprints = {
         "sprawlFindingId/v1": finding.id,

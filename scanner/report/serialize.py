@@ -73,6 +73,9 @@ def finding_to_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
     if show_secrets:
         data["secret"] = finding.secret
     data["expires_at"] = _iso(finding.expires_at)
+    # Git history: still in the current tree (true), only in history (false);
+    # null for other sources.
+    data["still_present"] = finding.still_present
     data["revoke_url"] = finding.revoke_url
     data["remediation"] = finding.remediation
     data["references"] = list(finding.references)

@@ -110,6 +110,10 @@ class GitHistorySource(Source):
         if facts is None:
             return
         before, gaps_before = stats.inputs_scanned, len(stats.gaps)
+        problem = self._unknown_ref()
+        if problem:
+            stats.error(problem)
+            return
         revisions = self._revisions(facts)
         hits: list[ObjectHit] = []
         unreachable_hits: list[ObjectHit] = []
@@ -151,6 +155,19 @@ class GitHistorySource(Source):
                 "and was not scanned (fetch it with git fetch --unshallow, then scan again)"
             )
         return facts
+
+    def _unknown_ref(self) -> str | None:
+        """A one-line error when --branch or --since-commit names nothing
+        (a typo must not look like a damaged repository)."""
+        from scanner.gitcmd import run_git
+
+        for flag, ref in (("--branch", self.options.branch), ("--since-commit", self.options.since_commit)):
+            if ref is None:
+                continue
+            done = run_git(self.repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], check=False)
+            if done.returncode != 0:
+                return f"{self.display}: {flag} '{ref}' is not a commit, branch or tag in this repository"
+        return None
 
     def _revisions(self, facts: RepositoryFacts) -> list[str]:
         if self.options.revisions is not None:

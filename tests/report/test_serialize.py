@@ -23,7 +23,7 @@ FAKE_SECRET = "FAKE-SECRET-VALUE-0001"
 
 KEYS_WITHOUT_SECRET = [
     "id", "fingerprint", "rule_id", "rule_name", "registry", "kind", "severity", "liveness", "liveness_reason", "scope",
-    "breadth", "redacted", "secret_sha256", "expires_at", "revoke_url", "remediation", "references", "occurrences",
+    "breadth", "redacted", "secret_sha256", "expires_at", "still_present", "revoke_url", "remediation", "references", "occurrences",
 ]  # fmt: skip
 
 
