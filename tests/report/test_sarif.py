@@ -237,6 +237,8 @@ def test_fingerprints_and_properties() -> None:
         "secret_sha256": "ab" * 32,
         "commit": commit,
         "author": "Dev <dev@example.test>",
+        "date": None,
+        "state": None,
     }
     assert commit in git["message"]["text"]
     assert results[3]["properties"]["scope"] is None
