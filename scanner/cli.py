@@ -93,7 +93,6 @@ def scan(
     from dataclasses import replace
 
     from scanner.config import history_scope
-
     from scanner.pipeline import exit_code
     from scanner.pipeline import scan as run_scan
     from scanner.progress import ScanProgress

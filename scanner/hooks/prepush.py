@@ -17,11 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from scanner.config import ScanConfig
 from scanner.errors import ScannerError, SourceError
 from scanner.gitcmd import run_git
 from scanner.hooks.precommit import HookOptions, baseline_file, resolve_config
 from scanner.hooks.staged import hook_env, repo_root
-from scanner.config import ScanConfig
 from scanner.model import Finding, ScanResult
 
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

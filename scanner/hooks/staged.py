@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 from scanner.errors import SourceError
-from scanner.gitcmd import GitProcess, git_error, popen_git, run_git
+from scanner.gitcmd import git_error, run_git
 
 # Variables git sets for a hook that say which repository and index the
 # commit is about; gitcmd drops every inherited GIT_* variable, so these are
@@ -236,79 +234,18 @@ def staged_files(repo: Path, env: Mapping[str, str]) -> list[StagedFile]:
         raise SourceError(f"{repo}: cannot read the staged changes: {exc}") from exc
 
 
-class BlobReader:
-    """Staged blobs by id through one ``git cat-file --batch`` process.
-
-    One request at a time, answer read before the next is written: a hook
-    reads a handful of blobs, and lock-step needs no feeder thread to stay
-    clear of a full pipe.
-    """
-
-    def __init__(self, repo: Path, env: Mapping[str, str]) -> None:
-        self._repo = repo
-        self._env = dict(env)
-        self._proc: GitProcess | None = None
-
-    def read(self, blob: str, max_size: int) -> bytes | int:
-        """The blob's bytes, or its size when it is larger than ``max_size``."""
-        proc = self._proc
-        if proc is None:
-            proc = self._proc = popen_git(self._repo, ["cat-file", "--batch"], stdin=subprocess.PIPE, env=self._env)
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(blob.encode("ascii") + b"\n")
-            proc.stdin.flush()
-        except OSError as exc:
-            raise SourceError(f"{self._repo}: git cat-file stopped: {self._failure()}") from exc
-        header = proc.stdout.readline().split()
-        if len(header) != 3 or header[1] != b"blob":
-            what = b" ".join(header).decode("ascii", "replace") or self._failure()
-            raise SourceError(f"{self._repo}: cannot read staged blob {blob}: {what}")
-        size = int(header[2])
-        if size > max_size:
-            remaining = size + 1
-            while remaining:
-                piece = proc.stdout.read(min(remaining, 1 << 20))
-                if not piece:
-                    raise SourceError(f"{self._repo}: git cat-file stopped: {self._failure()}")
-                remaining -= len(piece)
-            return size
-        data = proc.stdout.read(size + 1)
-        if len(data) != size + 1:
-            raise SourceError(f"{self._repo}: git cat-file stopped: {self._failure()}")
-        return data[:-1]
-
-    def _failure(self) -> str:
-        """Why cat-file stopped: its error line, once the process is gone."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return "no error message"
-        if proc.stdin is not None:
-            try:
-                proc.stdin.close()  # cat-file ends at end of input
-            except OSError:
-                pass  # already gone
-        proc.wait()
-        line = proc.error_line()
-        proc.close()
-        return line
-
-    def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def read_blobs(
     repo: Path, env: Mapping[str, str], files: list[StagedFile], max_size: int
 ) -> Iterator[tuple[StagedFile, bytes | int]]:
-    """Each file with its staged bytes (or its size, when over ``max_size``)."""
-    with BlobReader(repo, env) as reader:
-        for staged in files:
-            yield staged, reader.read(staged.blob, max_size)
+    """Each file with its staged bytes (or its size, when over ``max_size``),
+    through one ``git cat-file --batch``. A staged blob that cannot be read
+    is a SourceError: the hook must not pass a commit it could not check."""
+    from scanner.sources.catfile import CatFileReader, Unreadable
+
+    with CatFileReader(repo, max_size=max_size, env=env) as reader:
+        for staged, result in zip(files, reader.read([f.blob for f in files])):
+            if isinstance(result, Unreadable):
+                raise SourceError(f"{repo}: cannot read staged blob {staged.blob} ({staged.path}): {result.reason}")
+            if result.kind != "blob":
+                raise SourceError(f"{repo}: staged entry {staged.path} is a {result.kind}, not a file")
+            yield staged, result.data if result.data is not None else result.size

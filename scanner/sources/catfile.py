@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -47,8 +47,9 @@ class CatFileReader:
     """A ``git cat-file --batch`` process for one repository, restarted after
     a corrupt object kills it."""
 
-    def __init__(self, repo: Path | str, *, max_size: int) -> None:
+    def __init__(self, repo: Path | str, *, max_size: int, env: Mapping[str, str] | None = None) -> None:
         self._repo = repo
+        self._env = env  # extra variables a hook must pass on (GIT_DIR, GIT_INDEX_FILE)
         self._max_size = max_size
         self._proc: GitProcess | None = None
         self._seen_errors: set[str] = set()  # stderr lines already blamed on an object
@@ -88,7 +89,7 @@ class CatFileReader:
     def _start(self) -> GitProcess:
         if self._proc is None or self._proc.proc.poll() is not None:
             self.close()
-            self._proc = popen_git(self._repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
+            self._proc = popen_git(self._repo, ["cat-file", "--batch"], stdin=subprocess.PIPE, env=self._env)
             _widen_pipe(self._proc.stdout)
         return self._proc
 
