@@ -94,6 +94,7 @@ def stats_to_dict(stats: ScanStats) -> dict[str, Any]:
         "duplicates_skipped": stats.duplicates_skipped,
         "skipped": dict(skipped),
         "errors": list(stats.errors),
+        "gaps": list(stats.gaps),
         "fake_suppressed": stats.fake_suppressed,
         "baselined": stats.baselined,
         "allowed_inline": stats.allowed_inline,

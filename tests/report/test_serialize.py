@@ -216,6 +216,7 @@ def test_result_document() -> None:
         "duplicates_skipped": 1,
         "skipped": {"binary": 5, "too-large": 1},
         "errors": ["broken.zip: not a zip file"],
+        "gaps": [],
         "fake_suppressed": 5,
         "baselined": 0,
         "allowed_inline": 0,
@@ -235,6 +236,17 @@ def test_result_document_follows_show_secrets_and_completeness() -> None:
     assert empty["findings"] == []
     assert empty["stats"]["skipped"] == {}
     assert empty["stats"]["errors"] == []
+    assert empty["stats"]["gaps"] == []
+
+
+def test_gaps_alone_mark_the_document_incomplete() -> None:
+    from dataclasses import replace
+
+    result = make_result()
+    gapped = replace(result, stats=replace(result.stats, gaps=("repo: 2 object(s) could not be read",)))
+    doc = result_to_dict(gapped)
+    assert doc["incomplete"] is True
+    assert doc["stats"]["gaps"] == ["repo: 2 object(s) could not be read"]
 
 
 def test_fingerprint_and_suppression_counts() -> None:
