@@ -67,10 +67,10 @@ def build_sarif(result: ScanResult) -> dict[str, Any]:
         for occurrence in finding.occurrences
     ]
     invocation: dict[str, Any] = {"executionSuccessful": not result.incomplete}
-    if result.stats.errors:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": error}} for error in result.stats.errors
-        ]
+    notifications = [{"level": "error", "message": {"text": error}} for error in result.stats.errors]
+    notifications += [{"level": "warning", "message": {"text": f"not scanned: {gap}"}} for gap in result.stats.gaps]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,

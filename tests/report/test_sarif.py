@@ -259,6 +259,20 @@ def test_invocation_reports_errors() -> None:
     assert clean["runs"][0]["tool"]["driver"]["rules"] == []
 
 
+def test_invocation_reports_gaps_as_warnings(validator: jsonschema.protocols.Validator) -> None:
+    from dataclasses import replace
+
+    result = make_result()
+    gapped = replace(result, stats=replace(result.stats, gaps=("repo: 1 object(s) could not be read: abc",)))
+    _, doc = _sarif(gapped)
+    _assert_valid(validator, doc)
+    invocation = doc["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"] == [
+        {"level": "warning", "message": {"text": "not scanned: repo: 1 object(s) could not be read: abc"}}
+    ]
+
+
 @pytest.mark.parametrize("show_secrets", [False, True])
 def test_never_the_raw_secret(show_secrets: bool) -> None:
     leaky = make_finding(liveness_reason=f"looks like {FAKE_SECRET}", scope=f"scope of {FAKE_SECRET}")
