@@ -216,7 +216,12 @@ def main() -> None:
         blob_bytes, commits = unique_blob_bytes(repo)
         mb = blob_bytes / 1e6
         print(f"repository: {commits} commits, {mb:.0f} MB of unique blobs")
-        runs = [("git cat-file --batch-all-objects", ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch"])]
+        runs = [
+            (
+                "git cat-file --batch-all-objects",
+                ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch", "--unordered"],
+            )
+        ]
         runs.append(("sprawl", [args.sprawl, "scan", str(repo), "-q", "--format", "json", "--fail-on", "never"]))
         if args.peers:
             if shutil.which("betterleaks"):

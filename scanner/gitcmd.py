@@ -131,17 +131,22 @@ class GitProcess:
     stdout. Its stderr goes to a temporary file, never a pipe: a process that
     warns a lot must not block on a pipe nobody reads."""
 
-    def __init__(self, argv: list[str], *, stdin: int | IO[bytes] | None, env: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        stdin: int | IO[bytes] | None,
+        env: Mapping[str, str] | None,
+        stdout: int | IO[bytes] = subprocess.PIPE,
+    ) -> None:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         try:
-            self.proc = subprocess.Popen(
-                argv, stdin=stdin, stdout=subprocess.PIPE, stderr=self._stderr, env=safe_env(env)
-            )
+            self.proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=self._stderr, env=safe_env(env))
         except FileNotFoundError as exc:
             self._stderr.close()
             raise SourceError("git is not installed or not on PATH") from exc
-        assert self.proc.stdout is not None
-        self.stdout: IO[bytes] = self.proc.stdout
+        # None when stdout goes to a file the caller gave.
+        self.stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         self.stdin: IO[bytes] | None = self.proc.stdin
 
     def error_line(self) -> str:
@@ -174,9 +179,10 @@ def popen_git(
     *,
     stdin: int | IO[bytes] | None = subprocess.DEVNULL,
     env: Mapping[str, str] | None = None,
+    stdout: int | IO[bytes] = subprocess.PIPE,
 ) -> GitProcess:
-    """Start a long-lived git process with piped stdout."""
-    return GitProcess(git_argv(repo, args), stdin=stdin, env=env)
+    """Start a long-lived git process with piped stdout (or stdout to a file)."""
+    return GitProcess(git_argv(repo, args), stdin=stdin, env=env, stdout=stdout)
 
 
 def git_error(stderr: bytes) -> str:

@@ -31,7 +31,8 @@ from scanner.sources.gitobjects import (
     reachable_objects,
     unreachable_objects,
 )
-from scanner.sources.gitprovenance import Introduction, find_introductions
+from scanner.sources.gitprovenance import Introduction, IntroductionLog, find_introductions
+from scanner.sources.gitreach import Unreachable, reachable_commits, reachable_tags, unreachable_among
 from scanner.sources.gitrepo import RepositoryFacts, inspect_repository, shallow_boundary, tree_blobs
 from scanner.sources.gitscan import BatchOutcome, ObjectHit, scan_batch
 
@@ -115,25 +116,50 @@ class GitHistorySource(Source):
             stats.error(problem)
             return
         revisions = self._revisions(facts)
+        # The whole history: read the object database in pack order instead
+        # of walking every tree of every commit. A partial clone keeps the
+        # walk, which is what counts the objects it lacks.
+        full = self.options.revisions is None and not (
+            self.options.branch or self.options.since_commit or self.options.since or facts.partial
+        )
         hits: list[ObjectHit] = []
         unreachable_hits: list[ObjectHit] = []
         runner = _BatchRunner(self.repo, detector, self.options, jobs=jobs, regex_timeout=regex_timeout)
-        with runner:
-            for phase_hits, reachable in ((hits, True), (unreachable_hits, False)):
-                if not reachable and not self.options.unreachable:
-                    continue
-                objects = self._objects(facts, stats, reachable=reachable, revisions=revisions)
+        with runner, IntroductionLog(self.repo, revisions, parts=jobs) as log:
+            phases: list[tuple[Iterable[ObjectRef], list[ObjectHit]]] = []
+            if full:
+                phases.append((self._database_objects(stats), hits))
+            else:
+                phases.append((self._objects(facts, stats, reachable=True, revisions=revisions), hits))
+                if self.options.unreachable:
+                    phases.append((self._objects(facts, stats, reachable=False), unreachable_hits))
+            for objects, phase_hits in phases:
                 for outcome in runner.run(_batches(objects)):
                     self._absorb(outcome, stats, phase_hits)
+                    if hits and not log.started:
+                        log.start()  # git walks history while the workers match
                     advance = getattr(progress, "advance", None)
                     if advance is not None:
                         advance(outcome.stats.bytes_scanned, outcome.stats.inputs_scanned, self.display)
-        self._report_unreadable(stats)
-        damaged = self._unreadable or self._missing or len(stats.gaps) > gaps_before
-        if stats.inputs_scanned == before and damaged:
-            stats.error(f"{self.display}: nothing in this repository could be read")
-        yield from self._attribute(facts, revisions, hits, stats, reachable=True)
-        yield from self._attribute(facts, revisions, unreachable_hits, stats, reachable=False)
+            self._report_unreadable(stats)
+            damaged = self._unreadable or self._missing or len(stats.gaps) > gaps_before
+            if stats.inputs_scanned == before and not damaged and facts.head is None:
+                damaged = self._has_refs()  # refs, yet no object behind them
+            if stats.inputs_scanned == before and damaged:
+                stats.error(f"{self.display}: nothing in this repository could be read")
+            hits = list({hit.oid: hit for hit in hits}.values())  # a fallback read may repeat objects
+            blobs = {hit.oid for hit in hits if hit.kind == "blob"}
+            introductions, failure = log.introductions(blobs)
+        if failure:
+            stats.gap(f"{self.display}: some commits could not be attributed: {failure}")
+        if full:
+            hits, unreachable_hits = self._classify(hits, introductions, revisions, stats)
+        yield from self._attribute(facts, hits, introductions, stats, reachable=True)
+        if unreachable_hits:
+            walk = [*self._dangling, "--not", "--all"] if self._dangling else []
+            blobs = {hit.oid for hit in unreachable_hits if hit.kind == "blob"}
+            lost, failure = find_introductions(self.repo, blobs, walk) if blobs and walk else ({}, None)
+            yield from self._attribute(facts, unreachable_hits, lost, stats, reachable=False)
 
     # ------------------------------------------------------------------ setup
 
@@ -214,6 +240,25 @@ class GitHistorySource(Source):
             for failure in failures:
                 stats.gap(failure)
 
+    def _has_refs(self) -> bool:
+        from scanner.gitcmd import run_git
+
+        done = run_git(self.repo, ["for-each-ref", "--count=1", "--format=%(refname)"], check=False)
+        return bool(done.stdout.strip())
+
+    def _database_objects(self, stats: SourceStats) -> Iterator[ObjectRef]:
+        """Every blob, commit and tag in the database, too-large blobs
+        counted and left unread."""
+        limit = self.options.max_file_size
+        for ref in all_objects(self.repo, stats.gap):
+            if ref.missing:
+                self._unreadable.append(f"{ref.oid} (damaged)")
+                continue
+            if ref.kind == "blob" and ref.size > limit:
+                stats.skip(f"git object larger than {limit >> 20} MiB")
+                continue
+            yield ref
+
     def _absorb(self, outcome: BatchOutcome, stats: SourceStats, hits: list[ObjectHit]) -> None:
         stats.merge(outcome.stats)
         hits.extend(outcome.hits)
@@ -239,28 +284,17 @@ class GitHistorySource(Source):
     def _attribute(
         self,
         facts: RepositoryFacts,
-        revisions: Sequence[str],
         hits: list[ObjectHit],
+        introductions: dict[str, list[Introduction]],
         stats: SourceStats,
         *,
         reachable: bool,
     ) -> Iterator[Detected]:
         """One detected item per (object, introducing commit and path)."""
-        hits = list({hit.oid: hit for hit in hits}.values())  # a fallback read may repeat objects
         if not hits:
             return
-        blobs = {hit.oid for hit in hits if hit.kind == "blob"}
         current = tree_blobs(self.repo, facts.head) if facts.head and reachable else {}
         current_blobs = set(current.values())
-        if reachable:
-            walk = list(revisions)
-        else:
-            # Unreachable blobs: look for their commits among the
-            # unreachable commits, stopping where history is reachable.
-            walk = [*self._dangling, "--not", "--all"] if self._dangling else []
-        introductions, failure = find_introductions(self.repo, blobs, walk) if blobs and walk else ({}, None)
-        if failure:
-            stats.gap(f"{self.display}: some commits could not be attributed: {failure}")
         for hit in hits:
             if hit.kind != "blob":
                 yield from self._message_items(hit, reachable)
@@ -277,6 +311,37 @@ class GitHistorySource(Source):
                 else:
                     state = HISTORY_ONLY
                 yield from self._items(hit, intro.path, intro, state)
+
+    def _classify(
+        self,
+        hits: list[ObjectHit],
+        introductions: dict[str, list[Introduction]],
+        revisions: Sequence[str],
+        stats: SourceStats,
+    ) -> tuple[list[ObjectHit], list[ObjectHit]]:
+        """Split a database-wide scan's hits into (reachable, unreachable).
+        A blob some commit introduced is reachable; commits and tags are
+        looked up among what the refs reach; whatever is left is asked of
+        ``git fsck``. Unreachable hits are kept only with --unreachable
+        (otherwise counted as skipped, so the user knows to look)."""
+        commits = reachable_commits(
+            self.repo, revisions, {h.oid for h in hits if h.kind == "commit"}, stats.gap
+        )
+        tags = reachable_tags(self.repo, {h.oid for h in hits if h.kind == "tag"}, stats.gap)
+        known = {h.oid for h in hits if h.oid in introductions or h.oid in commits or h.oid in tags}
+        doubtful = {h.oid for h in hits} - known
+        unreachable = unreachable_among(self.repo, doubtful, stats.gap) if doubtful else Unreachable()
+        # Blobs no commit introduced but still reachable (a tag or note
+        # pointing at a tree) stay reachable; so do commits and tags fsck
+        # does not call unreachable (reachable through a reflog'd stash).
+        lost = [h for h in hits if h.oid in unreachable.objects]
+        kept = [h for h in hits if h.oid not in unreachable.objects]
+        if not self.options.unreachable:
+            for _ in lost:
+                stats.skip("match only in an unreachable git object (scan with --unreachable)")
+            return kept, []
+        self._dangling = unreachable.commits
+        return kept, lost
 
     def _items(self, hit: ObjectHit, path: str, intro: Introduction | None, state: str) -> Iterator[Detected]:
         if self._excludes is not None and self._excludes.excluded(path):

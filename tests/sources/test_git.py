@@ -204,6 +204,8 @@ def test_unreachable_commits_and_blobs_only_with_the_flag(repo: Repo, rng: rando
 
     default = run_scan(str(repo.path))
     assert not [f for f in default.findings if f.secret in (reset_away, loose_blob)]
+    # ... but the user is told there is something to look at
+    assert dict(default.stats.skipped)["match only in an unreachable git object (scan with --unreachable)"] == 2
 
     deep = run_scan(str(repo.path), unreachable=True)
     assert places(finding_for(deep, reset_away)) == {(".npmrc", 2, 34, lost, "unreachable")}
@@ -391,12 +393,15 @@ def test_broken_history_walk_falls_back_to_every_object(repo: Repo, rng: random.
     loose.chmod(0o644)
     loose.write_bytes(b"broken tree")
 
-    result = run_scan(str(repo.path))
+    walked = run_scan(str(repo.path), branch="main")  # a narrowed scan walks the history
+    whole = run_scan(str(repo.path))  # a whole-history scan reads the database
 
     # Every blob is still read from the object database, damaged tree or not.
-    assert set(tokens) <= {f.secret for f in result.findings}
-    assert any("fell back" in gap for gap in result.stats.gaps)
-    assert not result.stats.errors
+    for result in (walked, whole):
+        assert set(tokens) <= {f.secret for f in result.findings}
+        assert not result.stats.errors
+    assert any("fell back" in gap for gap in walked.stats.gaps)
+    assert any(tree in gap for gap in whole.stats.gaps)  # the damage is still named
 
 
 def test_empty_repository_is_clean_not_broken(tmp_path: Path) -> None:
