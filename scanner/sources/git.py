@@ -338,7 +338,7 @@ class GitHistorySource(Source):
         kept = [h for h in hits if h.oid not in unreachable.objects]
         if not self.options.unreachable:
             for _ in lost:
-                stats.skip("match only in an unreachable git object (scan with --unreachable)")
+                stats.skip("unreachable git object with a candidate match (see it with --unreachable)")
             return kept, []
         self._dangling = unreachable.commits
         return kept, lost

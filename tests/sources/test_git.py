@@ -205,7 +205,7 @@ def test_unreachable_commits_and_blobs_only_with_the_flag(repo: Repo, rng: rando
     default = run_scan(str(repo.path))
     assert not [f for f in default.findings if f.secret in (reset_away, loose_blob)]
     # ... but the user is told there is something to look at
-    assert dict(default.stats.skipped)["match only in an unreachable git object (scan with --unreachable)"] == 2
+    assert dict(default.stats.skipped)["unreachable git object with a candidate match (see it with --unreachable)"] == 2
 
     deep = run_scan(str(repo.path), unreachable=True)
     assert places(finding_for(deep, reset_away)) == {(".npmrc", 2, 34, lost, "unreachable")}
