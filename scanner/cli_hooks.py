@@ -20,20 +20,40 @@ def _die(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+# Options both hooks take.
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Use this config file instead of finding one.", show_default=False)
+]
+NoConfigOption = Annotated[bool, typer.Option("--no-config", help="Ignore .sprawl.yaml and [tool.sprawl].")]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Block at or above this severity (info..critical, or never); default from the config, else low.",
+        show_default=False,
+    ),
+]
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="Baseline file of accepted findings (default: the config's, else .sprawl-baseline.json if present).",
+        show_default=False,
+    ),
+]
+RulesOption = Annotated[
+    list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; repeatable.", show_default=False)
+]
+
+
 @hook_app.command("pre-commit")
 def pre_commit(
     repo: Annotated[Path, typer.Argument(help="A folder inside the repository (default: the current one).")] = Path("."),
-    config: Annotated[Path | None, typer.Option("--config", help="Use this config file instead of finding one.",
-                                                 show_default=False)] = None,
-    no_config: Annotated[bool, typer.Option("--no-config", help="Ignore .sprawl.yaml and [tool.sprawl].")] = False,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Block at or above this severity "
-                                                 "(info..critical, or never); default from the config, else low.",
-                                                 show_default=False)] = None,
-    baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline file of accepted findings "
-                                                  "(default: the config's, else .sprawl-baseline.json if present).",
-                                                  show_default=False)] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; repeatable.",
-                                                     show_default=False)] = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    fail_on: FailOnOption = None,
+    baseline: BaselineOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Check the lines the commit being made adds; exit 1, and say why, when they hold a credential."""
     from scanner.hooks.precommit import HookOptions, run_pre_commit
@@ -46,16 +66,11 @@ def pre_commit(
 @hook_app.command("pre-push", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def pre_push(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", help="Use this config file instead of finding one.",
-                                                 show_default=False)] = None,
-    no_config: Annotated[bool, typer.Option("--no-config", help="Ignore .sprawl.yaml and [tool.sprawl].")] = False,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Block at or above this severity "
-                                                 "(info..critical, or never); default from the config, else low.",
-                                                 show_default=False)] = None,
-    baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline file of accepted findings.",
-                                                  show_default=False)] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; repeatable.",
-                                                     show_default=False)] = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    fail_on: FailOnOption = None,
+    baseline: BaselineOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Scan the commits a push publishes (git's pre-push lines on stdin; the remote name and URL
     git passes as arguments are accepted and not needed). Exit 1 and explain when they hold a credential."""
