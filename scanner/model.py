@@ -9,6 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.locate import Locator
 
 
 class Severity(enum.Enum):
@@ -96,6 +100,9 @@ class Chunk:
     provenance: Provenance
     digest: str
     first_line: int = 1
+    # Set by sources that rewrite what they read (logs, chat, documents):
+    # maps offsets in ``content`` back to original places (see locate.py).
+    locator: Locator | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

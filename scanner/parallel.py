@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 
 from scanner.engine import Detector
 from scanner.model import Chunk, Match, Rule
@@ -97,7 +98,9 @@ def detect_in_order(
             order.append((chunk, duplicate))
             if not duplicate:
                 in_flight.add(key)
-                batch.append(chunk)
+                # Workers need only the text: a locator stays here, where
+                # the matches are placed.
+                batch.append(chunk if chunk.locator is None else replace(chunk, locator=None))
                 size += len(chunk.content)
             if size >= _BATCH_CHARS or len(order) >= _BATCH_CHUNKS:
                 pending.append((order, batch, pool.submit(_detect_batch, batch)))

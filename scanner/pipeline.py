@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from scanner.config import ScanConfig
 from scanner.engine import Detector
 from scanner.findings import FindingBuilder
-from scanner.model import Chunk, Occurrence, Rule, ScanResult, ScanStats, Severity
+from scanner.model import Chunk, Match, Occurrence, Rule, ScanResult, ScanStats, Severity
 from scanner.sources.base import Source, SourceStats
 from scanner.validators.judge import Judge
 
@@ -50,11 +50,11 @@ def run(
             if match.allowed:  # its line carries sprawl:allow
                 allowed_inline += 1
                 continue
-            builder.add(
-                match.rule_id,
-                match.secret,
-                Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column),
-            )
+            if chunk.locator is None:
+                occurrence = Occurrence(chunk.provenance, match.line, match.column, match.end_line, match.end_column)
+            else:
+                occurrence = _placed(chunk, match)
+            builder.add(match.rule_id, match.secret, occurrence)
     rules = {rule.id: rule for rule in detector.rules}
     findings, suppressed = builder.build(rules, judge, include_fake=include_fake)
     used = {finding.rule_id for finding in findings}
@@ -75,6 +75,14 @@ def run(
         rules=tuple(rule for rule in detector.rules if rule.id in used),
         show_secrets=show_secrets,
     )
+
+
+def _placed(chunk: Chunk, match: Match) -> Occurrence:
+    """The occurrence of a match in rewritten text, at its original place."""
+    assert chunk.locator is not None
+    provenance, line, column = chunk.locator.place(chunk.content, match.start)
+    _, end_line, end_column = chunk.locator.place(chunk.content, max(match.start, match.end - 1))
+    return Occurrence(provenance, line, column, end_line, end_column + 1)
 
 
 def load_selected_rules(config: ScanConfig) -> list[Rule]:
@@ -129,17 +137,25 @@ def build_sources(config: ScanConfig) -> list[Source]:
     from scanner.sources.files import FileSource
     from scanner.sources.gitrepo import looks_like_repository, split_git_target
 
+    from scanner.sources.formats import ExportOptions, recognize_export, split_prefix
+
     repos: list[str] = []
     files: list[str] = []
+    sources: list[Source] = []
+    export_options = ExportOptions(max_file_size=config.max_file_size, path_excludes=config.path_excludes)
     for path in config.paths:
         explicit = split_git_target(path)
+        forced, rest = split_prefix(path)
         if explicit is not None:
             repos.append(explicit)
+        elif forced is not None:
+            sources.append(forced.open(rest, export_options))
         elif config.history.git and path != "-" and looks_like_repository(path):
             repos.append(path)
+        elif path != "-" and (export := recognize_export(path)) is not None:
+            sources.append(export.open(path, export_options))
         else:
             files.append(path)
-    sources: list[Source] = []
     if files:
         sources.append(
             FileSource(

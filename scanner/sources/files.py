@@ -20,6 +20,7 @@ from scanner.model import Chunk, Provenance
 from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits, iter_leaves, sniff_archive
 from scanner.sources.base import Source, SourceStats
+from scanner.sources.formats import SNIFF_BYTES, content_format_for
 from scanner.sources.text import content_digest, decode_text
 
 STDIN_PATH = "-"
@@ -138,9 +139,19 @@ class FileSource(Source):
         yield from self._content(data, display, "file", stats)
 
     def _content(self, data: bytes, display: str, kind: str, stats: SourceStats) -> Iterator[Chunk]:
+        # A document or log format (DOCX is a zip, so before archives) reads
+        # its own bytes; archive members get the same chance.
+        known = content_format_for(display, data[:SNIFF_BYTES])
+        if known is not None:
+            yield from known.read(data, display, stats)
+            return
         if sniff_archive(data) is not None:
             for member_display, member in iter_leaves(data, display, self._limits, stats):
-                yield from self._text(member, member_display, kind, stats, in_archive=True)
+                known = content_format_for(member_display, member[:SNIFF_BYTES])
+                if known is not None:
+                    yield from known.read(member, member_display, stats)
+                else:
+                    yield from self._text(member, member_display, kind, stats, in_archive=True)
             return
         yield from self._text(data, display, kind, stats)
 
