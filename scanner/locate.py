@@ -16,8 +16,17 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from scanner.model import Provenance
+
+
+class Placer(Protocol):
+    """Anything that can place an offset of a chunk's text. Locator is the
+    general one; a source may bring its own (a CI log reads the timestamp of
+    the original line only for the lines that matched)."""
+
+    def place(self, text: str, offset: int) -> tuple[Provenance, int, int]: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scanner.locate import Locator
+    from scanner.locate import Placer
 
 
 class Severity(enum.Enum):
@@ -102,7 +102,7 @@ class Chunk:
     first_line: int = 1
     # Set by sources that rewrite what they read (logs, chat, documents):
     # maps offsets in ``content`` back to original places (see locate.py).
-    locator: Locator | None = field(default=None, repr=False, compare=False)
+    locator: Placer | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
