@@ -195,10 +195,26 @@ def place(occurrence: Occurrence) -> str:
     text = clean(occurrence.location)
     if occurrence.provenance.commit:
         text += f" @ {clean(occurrence.provenance.commit[:10])}"
-    state = dict(occurrence.provenance.extra).get("state")
+    extra = dict(occurrence.provenance.extra)
+    state = extra.get("state")
     if state in _STATE_LABELS:
         text += f" ({_STATE_LABELS[state]})"
+    # Logs, chat and documents: say where a person would look for it.
+    context = [extra[key] for key in _CONTEXT_KEYS if extra.get(key)]
+    if occurrence.provenance.source != "git":
+        if occurrence.provenance.when is not None:
+            context.append(occurrence.provenance.when.isoformat(timespec="seconds"))
+        if occurrence.provenance.author:
+            context.append(f"by {occurrence.provenance.author}")
+    if context:
+        text += " (" + clean(", ".join(context)) + ")"
+    if occurrence.provenance.url and occurrence.provenance.source != "git":
+        text += f"\n  {clean(occurrence.provenance.url)}"
     return text
+
+
+# Extra keys worth showing beside a location, in this order.
+_CONTEXT_KEYS = ("space", "page_title", "issue", "channel", "job", "step")
 
 
 # How a git occurrence stands today, as the table says it.

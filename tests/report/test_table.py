@@ -176,3 +176,24 @@ def test_summary_counts_baselined_and_allowed_inline() -> None:
     assert "0 findings;" in one
     assert "1 finding hidden by the baseline; 2 matches allowed inline (sprawl:allow)" in one
     assert "baseline" not in _table(_result()) and "sprawl:allow" not in _table(_result())
+
+
+def test_place_of_a_chat_message_names_channel_time_author_and_link() -> None:
+    from datetime import UTC, datetime
+
+    from scanner.model import Occurrence, Provenance
+    from scanner.report.table import place
+
+    provenance = Provenance(
+        source="slack",
+        path="export.zip!releases/2026-03-01.json",
+        author="Ada",
+        when=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        url="https://acme.slack.com/archives/C1/p1772357400000100",
+        extra=(("channel", "#releases"), ("ts", "1772357400.000100")),
+    )
+    text = place(Occurrence(provenance, 2, 7, 2, 47))
+    assert text == (
+        "export.zip!releases/2026-03-01.json:2:7 (#releases, 2026-03-01T09:30:00+00:00, by Ada)\n"
+        "  https://acme.slack.com/archives/C1/p1772357400000100"
+    )
