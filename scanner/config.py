@@ -93,6 +93,31 @@ def auto_jobs(paths: tuple[str, ...]) -> int:
     (many inputs), one otherwise (a few files: starting workers costs more)."""
     import os
 
-    if any(os.path.isdir(path) for path in paths):
+    # A large file (a zipped chat export, a long log) is many inputs too;
+    # "slack:PATH" names PATH.
+    targets = [_unprefixed(path) for path in paths]
+    if any(os.path.isdir(path) or _large(path) for path in targets):
         return max(1, min(os.cpu_count() or 1, 8))
     return 1
+
+
+def _unprefixed(path: str) -> str:
+    name, sep, rest = path.partition(":")
+    return rest if sep and len(name) >= 2 and name.isidentifier() else path
+
+
+def _large(path: str) -> bool:
+    """Enough work to pay for starting workers: 64 MiB, or 8 MiB of zip
+    (JSON exports compress tenfold)."""
+    import os
+
+    try:
+        size = os.path.getsize(path)
+        if size >= 64 << 20:
+            return True
+        if size < 8 << 20:
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False

@@ -62,7 +62,7 @@ class FindingBuilder:
 
 def _finding(rule: Rule, secret: str, places: Iterable[Occurrence], verdict: StructureResult) -> Finding:
     unique = sorted(
-        set(places),
+        _without_rendered_duplicates(set(places)),
         key=lambda o: (o.provenance.path, o.provenance.commit or "", o.line, o.column),
     )
     still_present = _still_present(unique)
@@ -91,6 +91,15 @@ def _finding(rule: Rule, secret: str, places: Iterable[Occurrence], verdict: Str
         references=rule.references,
         still_present=still_present,
     )
+
+
+def _without_rendered_duplicates(places: set[Occurrence]) -> set[Occurrence]:
+    """An HTML file is scanned as written and as rendered; where the raw view
+    already holds the secret, its rendered-view occurrence adds nothing."""
+    raw_paths = {o.provenance.path for o in places if ("view", "rendered text") not in o.provenance.extra}
+    return {
+        o for o in places if ("view", "rendered text") not in o.provenance.extra or o.provenance.path not in raw_paths
+    }
 
 
 def _still_present(occurrences: Iterable[Occurrence]) -> bool | None:

@@ -19,7 +19,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol, Self, cast
 
@@ -105,6 +105,8 @@ class _Context:
     stats: SourceStats
     top: str
     inflated: int = 0
+    # Members this says are whole documents (a DOCX is a zip) are not expanded.
+    keep: Callable[[str, bytes], bool] | None = None
 
     def charge(self, nbytes: int, where: str) -> None:
         """Count inflated bytes against the shared budget of the top-level archive."""
@@ -276,16 +278,22 @@ def _is_prefixed_zip(data: bytes) -> bool:
 
 
 def iter_leaves(
-    data: bytes, display: str, limits: ArchiveLimits, stats: SourceStats, depth: int = 0
+    data: bytes,
+    display: str,
+    limits: ArchiveLimits,
+    stats: SourceStats,
+    depth: int = 0,
+    keep: Callable[[str, bytes], bool] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield (display_path, member_bytes) for every regular-file leaf, recursing into members that are archives.
 
     Data that is not an archive is its own single leaf. An archive found at
     nesting depth >= ``limits.max_depth`` (the top-level input is ``depth``) is
     not expanded. Damage and limits are recorded on ``stats``; bad archive
-    content never raises.
+    content never raises. A member for which ``keep(display, data)`` is true
+    is a leaf even if it is an archive (a document format reads it).
     """
-    ctx = _Context(limits=limits, stats=stats, top=display)
+    ctx = _Context(limits=limits, stats=stats, top=display, keep=keep)
     try:
         yield from _expand(data, display, ctx, depth)
     except _BudgetExhausted:
@@ -294,7 +302,7 @@ def iter_leaves(
 
 def _expand(data: bytes, display: str, ctx: _Context, depth: int) -> Iterator[tuple[str, bytes]]:
     kind = sniff_archive(data)
-    if kind is None:
+    if kind is None or (ctx.keep is not None and ctx.keep(display, data)):
         yield display, data
         return
     if depth >= ctx.limits.max_depth:

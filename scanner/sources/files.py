@@ -35,6 +35,11 @@ def _human(size: int) -> str:
     return f"{size / (1 << 20):.0f} MiB" if size >= 1 << 20 else f"{size} bytes"
 
 
+def _claimed(display: str, data: bytes) -> bool:
+    """Whether a content format reads ``data`` itself (a DOCX inside a zip)."""
+    return content_format_for(display, data[:SNIFF_BYTES]) is not None
+
+
 class FileSource(Source):
     """Chunks from paths given on the command line (``-`` is stdin)."""
 
@@ -146,7 +151,7 @@ class FileSource(Source):
             yield from known.read(data, display, stats)
             return
         if sniff_archive(data) is not None:
-            for member_display, member in iter_leaves(data, display, self._limits, stats):
+            for member_display, member in iter_leaves(data, display, self._limits, stats, keep=_claimed):
                 known = content_format_for(member_display, member[:SNIFF_BYTES])
                 if known is not None:
                     yield from known.read(member, member_display, stats)

@@ -62,8 +62,31 @@ class ContentFormat:
 
 
 # Order matters: the first that recognises an input reads it.
-EXPORT_FORMATS: tuple[str, ...] = ()
-CONTENT_FORMATS: tuple[str, ...] = ()
+EXPORT_FORMATS: tuple[str, ...] = (
+    "scanner.sources.slack:SLACK",
+    "scanner.sources.discord:DISCORD",
+    "scanner.sources.mattermost:MATTERMOST",
+    "scanner.sources.googlechat:GOOGLE_CHAT",
+    "scanner.sources.teams:TEAMS",
+    "scanner.sources.jsonlines:JSONL",
+    "scanner.sources.jira:JIRA",
+    "scanner.sources.notion:NOTION",
+    "scanner.sources.confluence:CONFLUENCE",
+    "scanner.sources.cilogs:LOGS_EXPORT",
+    "scanner.sources.ci_github:ACTIONS_EXPORT",
+)
+CONTENT_FORMATS: tuple[str, ...] = (
+    "scanner.sources.slack:SLACK_DAY",
+    "scanner.sources.discord:DISCORD_JSON",
+    "scanner.sources.mattermost:MATTERMOST_JSONL",
+    "scanner.sources.googlechat:GOOGLE_CHAT_JSON",
+    "scanner.sources.teams:TEAMS_JSON",
+    "scanner.sources.documents:DOCX_FORMAT",
+    "scanner.sources.documents:ODT_FORMAT",
+    "scanner.sources.documents:HTML_FORMAT",
+    "scanner.sources.ci_github:ACTIONS_ARCHIVE",
+    "scanner.sources.cilogs:CI_LOG",
+)
 
 
 def _load(spec: str) -> object:
