@@ -2,19 +2,21 @@
 
 Generates a Slack workspace export folder the way Slack's admin export
 writes it (users.json, channels.json, one folder per channel holding
-pretty-printed YYYY-MM-DD.json arrays; default 1,000,000 messages with
-rich-text blocks, user profiles, link unfurls and file snippets) with a few
-planted tokens: some plain, some split across rich_text elements (the text
-then reads ``*npm_ab*cd...``), some behind ``&lt;``/``&gt;`` escaping or
-inside ``<url|label>`` links, in snippets, attachments and thread replies.
-Then runs the installed ``sprawl scan EXPORT`` and, when on PATH (or in
-/tmp/peers/bin), ``betterleaks dir EXPORT`` (validation off: nothing goes to
-the network), printing seconds, MB/s and how many planted tokens each found;
-for sprawl also whether each was placed at its channel and permalink.
+pretty-printed YYYY-MM-DD.json arrays with "\\/" for every "/"; default
+1,000,000 messages with rich-text blocks, user profiles, link unfurls and
+file snippets) with a few planted tokens: some plain, some split across
+rich_text elements (the text then reads ``*npm_ab*cd...``), some behind
+``&lt;``/``&gt;`` escaping or inside ``<url|label>`` links, in snippets,
+attachments and thread replies. Then runs the installed ``sprawl scan
+EXPORT`` and, when on PATH (or in /tmp/peers/bin), betterleaks on the same
+folder (validation off: nothing goes to the network), printing wall seconds,
+MB/s, CPU seconds and how many planted tokens each found (for sprawl also
+whether each was placed at its channel and permalink). Before each tool the
+export is read into the page cache, or with ``--cold`` evicted from it.
 
     python benchmarks/slack_export.py                      # 1M messages in a temp dir
     python benchmarks/slack_export.py --messages 100000 --keep /tmp/slack-export
-    python benchmarks/slack_export.py --export /tmp/slack-export   # reuse one
+    python benchmarks/slack_export.py --export /tmp/slack-export --cold   # reuse one
 """
 
 from __future__ import annotations

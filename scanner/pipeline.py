@@ -135,9 +135,8 @@ def build_sources(config: ScanConfig) -> list[Source]:
     """Git repositories (``git:PATH``, or a repository folder unless history
     scanning is off) become history sources; everything else is files."""
     from scanner.sources.files import FileSource
-    from scanner.sources.gitrepo import looks_like_repository, split_git_target
-
     from scanner.sources.formats import ExportOptions, recognize_export, split_prefix
+    from scanner.sources.gitrepo import looks_like_repository, split_git_target
 
     repos: list[str] = []
     files: list[str] = []

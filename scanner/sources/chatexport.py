@@ -1,7 +1,6 @@
-"""Plumbing shared by the chat-export formats (Slack, Teams, Discord,
-Mattermost, Google Chat): the files of an export folder or zip, many messages
-joined into one chunk that still places each match at its own message, and
-the fallbacks for files that are not what the layout promised.
+"""Plumbing shared by the chat-export readers: an export's files (folder or
+zip, never extracted), many messages in one chunk with each match placed at
+its own message, workers that parse and match whole files, plain-text fallbacks.
 """
 
 from __future__ import annotations

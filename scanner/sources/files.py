@@ -134,7 +134,10 @@ class FileSource(Source):
                 stats.skip(f"larger than {_human(self._max)}")
                 return
             with open(path, "rb") as handle:
-                data = handle.read(self._max + 1)
+                # Ask for what the file holds (plus one byte to notice growth):
+                # read(cap) would set aside a cap-sized buffer for every file.
+                # (A size of 0 may be a pseudo-file that does hold text.)
+                data = handle.read(min(info.st_size, self._max) + 1 if info.st_size else self._max + 1)
         except OSError as exc:
             stats.error(f"{display}: cannot read: {exc.strerror or exc}")
             return

@@ -1,7 +1,6 @@
-"""Slack workspace exports (the admin "Export data" zip or its folder, and
-Slackdump's compatible exports): every message read as a person sees it —
-escaping undone, rich-text blocks joined, attachments and file snippets
-included — and each match placed at its channel, time, author and permalink.
+"""Slack workspace exports (admin export or Slackdump; folder or zip): each
+message read as shown (escaping undone, rich-text blocks joined, attachments
+and snippets), matches placed at channel, time, author and permalink.
 """
 
 from __future__ import annotations

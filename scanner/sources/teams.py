@@ -1,9 +1,6 @@
-"""Microsoft Teams message exports: lists of Graph API ``chatMessage``
-objects (what Graph Explorer, the CLI for Microsoft 365's ``m365 teams chat
-message list``/``teams message list`` and PowerShell export scripts save)
-and the Teams/Skype "export your data" ``messages.json``. HTML bodies are
-read as text (inline markup never splits a token) and each match is placed
-at its chat or channel, time, author and Teams link.
+"""Microsoft Teams message exports (Graph ``chatMessage`` lists, the "export
+your data" messages.json): HTML bodies read as text so markup never splits a
+token, matches placed at chat or channel, time, author and Teams link.
 """
 
 from __future__ import annotations

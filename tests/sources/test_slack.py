@@ -370,6 +370,33 @@ def test_a_truncated_day_file_is_one_error_and_the_rest_is_scanned(export: Expor
     assert _places(result, export.tokens["url"]) == []
 
 
+def test_many_days_of_one_channel_are_read_in_order(tmp_path: Path, rng: random.Random) -> None:
+    root = tmp_path / "export"
+    _dump(root / "users.json", [{"id": ALICE, "name": "alice", "real_name": "Alice Liddell"}])
+    _dump(root / "channels.json", [{"id": RELEASES, "name": "releases"}])
+    tokens = [npm_token(rng) for _ in range(6)]
+    for day, token in enumerate(tokens):
+        _dump(root / "releases" / f"2026-01-{day + 1:02d}.json", [_message(ALICE, _ts(day * 86400), f"t {token}")])
+    broken = root / "releases" / "2026-01-03.json"
+    broken.write_text(broken.read_text()[:-3])
+    big = root / "releases" / "2026-01-05.json"
+    big.write_text(json.dumps([_message(ALICE, _ts(4 * 86400), f"t {tokens[4]} " + "x" * 5000)]))
+    result = scan(ScanConfig(paths=(str(root),), max_file_size=4096))
+    [error] = result.stats.errors
+    assert error.startswith(f"{broken}: truncated JSON")
+    assert dict(result.stats.skipped) == {"larger than 4096 bytes": 1}
+    for day, token in enumerate(tokens):
+        if day == 4:
+            assert not any(f.secret == token for f in result.findings)
+            continue
+        _, place = _only(result, token)
+        assert place.provenance.path == str(root / "releases" / f"2026-01-{day + 1:02d}.json")
+        if day == 2:  # the truncated file, read as plain text
+            assert place.provenance.when is None
+        else:
+            assert place.provenance.when is not None and place.provenance.when.day == day + 1
+
+
 def test_a_day_file_in_another_encoding_is_named_and_still_scanned(export: Export) -> None:
     day = export.root / "ops" / "2026-01-02.json"
     message = _message(BOB, _ts(86400), f"caf\u00e9 key {export.tokens['ops']}")
