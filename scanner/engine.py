@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 
 import regex
 
 from scanner.decode import MAX_DEPTH, DecodeBudget, DecodedRegion, find_encoded_regions
-from scanner.keywords import KeywordIndex
+from scanner.keywords import KeywordIndex, vectorisable
 from scanner.model import Chunk, Match, Rule
 from scanner.ruleset import compile_rule_pattern, shannon_entropy
 
@@ -33,6 +34,12 @@ _MAX_WINDOWS = 2000
 # On the line where a match starts (typically in a comment), this marks the
 # match as accepted: ``token = "..."  # sprawl:allow test fixture``.
 ALLOW_MARKER = "sprawl:allow"
+
+
+def prefilter_key(rule_id: str) -> str:
+    """The name a rule's prefilter regex goes by among the keywords (no
+    keyword can hold a NUL)."""
+    return f"\x00prefilter:{rule_id}"
 
 
 class _CompiledRule:
@@ -71,8 +78,20 @@ class Detector:
             _CompiledRule(rule)
             for rule in rules
         ]
+        prefilters: dict[str, str] = {}
+        if vectorisable((k for c in self._rules for k in c.keywords), accelerate=accelerate, vectorise=vectorise):
+            # A rule with a prefilter is tried where its prefilter matches,
+            # not at every occurrence of its (common) keywords, which then
+            # need not be looked for at all unless another rule names them.
+            for compiled in self._rules:
+                if compiled.rule.prefilter:
+                    compiled.keywords = (prefilter_key(compiled.rule.id),)
+                    prefilters[compiled.keywords[0]] = compiled.rule.prefilter
         self._keywords = KeywordIndex(
-            (k for c in self._rules for k in c.keywords), accelerate=accelerate, vectorise=vectorise
+            (k for c in self._rules for k in c.keywords if k not in prefilters),
+            prefilters=prefilters,
+            accelerate=accelerate,
+            vectorise=vectorise,
         )
         self._context_ids = frozenset(c.rule.id for c in self._rules if c.rule.context)
         # A rule without keywords (imported gitleaks rules may have none) runs
@@ -88,10 +107,28 @@ class Detector:
         self._timeout = regex_timeout
         self._on_error = on_error
         self._decode_depth = decode_depth  # 0: look at the text as written only
+        self._accelerate = accelerate
+        self._vectorise = vectorise
 
     @property
     def rules(self) -> list[Rule]:
         return [compiled.rule for compiled in self._rules]
+
+    @property
+    def worker_factory(self) -> Callable[..., Detector]:
+        """A picklable callable that builds an equal detector in a worker
+        process, called as ``factory(regex_timeout=..., on_error=...)``.
+
+        Worker pools (parallel.py, git and chat-export sources) use it instead
+        of rebuilding a plain Detector from ``rules``, so a subclass (the
+        ``sprawl hunt`` detector) runs as itself in the workers too."""
+        return partial(
+            Detector,
+            tuple(self.rules),
+            decode_depth=self._decode_depth,
+            accelerate=self._accelerate,
+            vectorise=self._vectorise,
+        )
 
     def detect(self, chunk: Chunk) -> list[Match]:
         """Every match of every rule in ``chunk``, ordered by position."""
@@ -120,11 +157,9 @@ class Detector:
     def _scan_text(self, text: str, chunk: Chunk) -> tuple[list[_Span], Collection[list[int]]]:
         """Spans of every rule in ``text`` as written (context rules already
         yielding to overlapping token rules), and where keywords stand."""
-        lowered = text.lower()
-        # Lower-casing a few non-ASCII characters changes the length; keyword
-        # positions would then be off, so such chunks are scanned whole.
-        positions_valid = len(lowered) == len(text)
-        hits = self._keywords.hits(lowered, _MAX_WINDOWS)
+        # Where hit positions are off (lower-casing a few non-ASCII characters
+        # changes the length), chunks are scanned whole.
+        hits, positions_valid = self._keywords.find(text, _MAX_WINDOWS)
         if not hits and not self._unfiltered:
             return [], ()
         matches: list[_Span] = []

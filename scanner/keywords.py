@@ -2,18 +2,25 @@
 
 With a few hundred keywords, one ``str.find`` pass per keyword costs more
 than everything else in a scan. Three ways, fastest first, all giving exactly
-the same hits (tests compare them): Hyperscan (vectorised, about 2 GB/s here;
-on the UTF-8 of non-ASCII text, its byte offsets turned into characters), an
+the same hits (tests compare them): Hyperscan (vectorised, about 2 GB/s here,
+case-insensitive on the text's UTF-8 so the text need not be lower-cased
+first; byte offsets turned into characters for non-ASCII text), an
 Aho-Corasick automaton (pyahocorasick, about 85 MB/s), and one ``str.find``
 loop per keyword.
+
+Where Hyperscan serves, a rule may also name a ``prefilter`` regex: a looser
+form of its pattern whose matches stand in for the keyword hits of a keyword
+that is everywhere (``://``, ``http``, ``password`` in build logs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import accumulate, repeat
 from operator import sub
 from typing import Any
+
+from scanner.errors import RuleError
 
 
 def _load_hyperscan() -> Any:
@@ -32,11 +39,36 @@ def _load_automaton_module() -> Any:
     return ahocorasick
 
 
-class KeywordIndex:
-    """Lower-case keywords and where they occur in a lower-cased text."""
+def _failing_prefilter(hyperscan: Any, prefilters: Mapping[str, str]) -> str:
+    """Which prefilter Hyperscan refuses, and why."""
+    for name, pattern in prefilters.items():
+        try:
+            hyperscan.Database().compile(expressions=[pattern.encode("ascii")], ids=[0], elements=1, flags=[0])
+        except hyperscan.error as exc:
+            return f"{name.rsplit(':', 1)[-1]}: {exc}"
+    return "the combined database failed"
 
-    def __init__(self, keywords: Iterable[str], *, accelerate: bool = True, vectorise: bool = True) -> None:
+
+def vectorisable(keywords: Iterable[str], *, accelerate: bool = True, vectorise: bool = True) -> bool:
+    """Whether a KeywordIndex built with these arguments is served by
+    Hyperscan (and so uses prefilters)."""
+    return accelerate and vectorise and all(k.isascii() for k in keywords) and _load_hyperscan() is not None
+
+
+class KeywordIndex:
+    """Lower-case keywords (and, with Hyperscan, prefilter regexes) and where
+    they occur in a text."""
+
+    def __init__(
+        self,
+        keywords: Iterable[str],
+        *,
+        prefilters: Mapping[str, str] | None = None,
+        accelerate: bool = True,
+        vectorise: bool = True,
+    ) -> None:
         self.keywords = sorted({k.lower() for k in keywords if k})
+        self._prefilters = dict(prefilters or {})
         module = _load_automaton_module() if accelerate else None
         self._automaton: Any = None
         if module is not None and self.keywords:
@@ -47,16 +79,25 @@ class KeywordIndex:
             self._automaton = automaton
         self._hyperscan: Any = None
         self._scratch: Any = None
+        self._names: list[str] = []
+        self._back: list[int] = []
         hyperscan = _load_hyperscan() if accelerate and vectorise else None
-        if hyperscan is not None and self.keywords and all(k.isascii() for k in self.keywords):
+        if hyperscan is not None and (self.keywords or self._prefilters) and all(k.isascii() for k in self.keywords):
+            # Each keyword as escaped bytes: a literal, whatever characters it
+            # holds; case-insensitive, as the lower-cased keyword in a lower-cased text.
+            expressions = ["".join(f"\\x{byte:02x}" for byte in k.encode()).encode() for k in self.keywords]
+            flags = [hyperscan.HS_FLAG_CASELESS] * len(self.keywords)
+            self._names = [*self.keywords, *self._prefilters]
+            # A prefilter reports where its match ends; (?m): ^ and $ at line ends.
+            expressions += [pattern.encode("ascii") for pattern in self._prefilters.values()]
+            flags += [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE] * len(self._prefilters)
+            # Literal hits are keyed by where they start, prefilter hits by their last character.
+            self._back = [len(k) for k in self.keywords] + [1] * len(self._prefilters)
             database = hyperscan.Database()
-            # Each keyword as escaped bytes: a literal, whatever characters it holds.
-            database.compile(
-                expressions=["".join(f"\\x{byte:02x}" for byte in k.encode()).encode() for k in self.keywords],
-                ids=list(range(len(self.keywords))),
-                elements=len(self.keywords),
-                flags=[0] * len(self.keywords),
-            )
+            try:
+                database.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+            except hyperscan.error as exc:
+                raise RuleError(f"a rule's prefilter does not compile: {_failing_prefilter(hyperscan, self._prefilters)}") from exc
             self._hyperscan = database
             self._scratch = hyperscan.Scratch(database)
 
@@ -67,8 +108,21 @@ class KeywordIndex:
 
     @property
     def vectorised(self) -> bool:
-        """True when Hyperscan serves ASCII texts."""
+        """True when Hyperscan serves (and prefilters are in use)."""
         return self._hyperscan is not None
+
+    def find(self, text: str, cap: int) -> tuple[dict[str, list[int]], bool]:
+        """Hits in ``text`` as written (see :meth:`hits`), and whether their
+        positions are positions in ``text``: lower-casing a few non-ASCII
+        characters changes the length, which only the slower paths need."""
+        if self._hyperscan is not None:
+            # Case-insensitive matching on the bytes: no lower-cased copy.
+            if text.isascii():
+                return self._hits_by_hyperscan(text.encode("ascii"), cap), True
+            encoded = text.encode("utf-8", "surrogatepass")
+            return _character_offsets(self._hits_by_hyperscan(encoded, cap), encoded), True
+        lowered = text.lower()
+        return self.hits(lowered, cap), len(lowered) == len(text)
 
     def hits(self, lowered: str, cap: int) -> dict[str, list[int]]:
         """Start positions of each keyword present, ascending; at most
@@ -93,17 +147,18 @@ class KeywordIndex:
 
     def _hits_by_hyperscan(self, lowered: bytes, cap: int) -> dict[str, list[int]]:
         hits: dict[str, list[int]] = {}
-        keywords = self.keywords
+        names, back = self._names, self._back
 
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            keyword = keywords[index]
-            found = hits.get(keyword)
+            name = names[index]
+            found = hits.get(name)
             if found is None:
-                hits[keyword] = [end - len(keyword)]
+                hits[name] = [end - back[index]]
             elif len(found) <= cap:
-                found.append(end - len(keyword))
+                found.append(end - back[index])
 
-        # Matches arrive by end offset: for one keyword that is start order too.
+        # Matches arrive by end offset: for one keyword that is start order
+        # too; a prefilter may end twice at one place (once per start).
         self._hyperscan.scan(lowered, match_event_handler=on_match, scratch=self._scratch)
         return hits
 
@@ -129,6 +184,8 @@ def _character_offsets(hits: dict[str, list[int]], encoded: bytes) -> dict[str, 
     """Byte offsets of hits in UTF-8 ``encoded`` turned into character offsets:
     each continuation byte before an offset is part of an earlier character.
     (Counted with map/accumulate: C loops, not a Python step per hit.)"""
+    if not hits:
+        return hits
     marks = encoded.translate(_CONTINUATION)
     offsets = sorted({offset for found in hits.values() for offset in found})
     continued = accumulate(map(marks.count, repeat(1), [0, *offsets[:-1]], offsets))

@@ -15,10 +15,11 @@ removed span, at each message) — nothing more, so locators stay small.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from scanner.model import Provenance
+from scanner.model import Chunk, Match, Provenance
 
 
 class Placer(Protocol):
@@ -116,3 +117,31 @@ class LocatorBuilder:
         if not self._provenances:
             raise ValueError("a locator needs at least one placed piece")
         return Locator(tuple(self._anchors), tuple(self._provenances))
+
+
+class PlacedOffsets:
+    """The places of the few offsets a worker process matched at, resolved
+    there (where the original text is) and carried back with the matches."""
+
+    __slots__ = ("_places",)
+
+    def __init__(self, places: dict[int, tuple[Provenance, int, int]]) -> None:
+        self._places = places
+
+    def place(self, text: str, offset: int) -> tuple[Provenance, int, int]:
+        return self._places[offset]
+
+
+def without_content(chunk: Chunk, matches: Sequence[Match]) -> Chunk:
+    """``chunk`` made small enough to send back from a worker process: no
+    content, and instead of its locator (which may hold megabytes of original
+    log) the places of just the offsets its matches need."""
+    placer = chunk.locator
+    if placer is None:
+        return replace(chunk, content="")
+    places: dict[int, tuple[Provenance, int, int]] = {}
+    for match in matches:
+        for offset in (match.start, max(match.start, match.end - 1)):
+            if offset not in places:
+                places[offset] = placer.place(chunk.content, offset)
+    return replace(chunk, content="", locator=PlacedOffsets(places))

@@ -106,6 +106,34 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class VerifySpec:
+    """A rule's opt-in live check: one read-only GET to the registry's own host
+    (validated in ruleset.py, run by scanner/verify only under ``--verify``).
+
+    ``headers`` and ``basic_auth`` may hold the placeholder ``{secret}``; the
+    URL never does, so the secret cannot end up in a URL or a log of one.
+    """
+
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    basic_auth: tuple[str, str] | None = None  # (username, password) templates
+    live: tuple[int, ...] = (200,)
+    revoked: tuple[int, ...] = ()
+    # Statuses that prove nothing either way, with what they may mean.
+    inconclusive: tuple[tuple[int, str], ...] = ()
+    # JSON fields (dotted paths) a live answer's body must hold; a live status
+    # whose body says otherwise (e.g. ``"authenticated": false``) is revoked.
+    body: tuple[tuple[str, str | int | bool | None], ...] = ()
+    # The check applies only to secrets starting with one of these (all if empty).
+    prefixes: tuple[str, ...] = ()
+    method: str = "GET"
+
+    @property
+    def host(self) -> str:
+        return self.url.split("/", 3)[2]
+
+
+@dataclass(frozen=True)
 class Rule:
     """One detection rule, loaded from YAML (see ruleset.py)."""
 
@@ -127,6 +155,11 @@ class Rule:
     # For a multiline rule: how far (characters) before and after a keyword
     # hit a match may reach; the regex runs only over that neighbourhood.
     span: int = 4096
+    # A looser regex (Hyperscan syntax, matched case-insensitively, ^/$ at
+    # line ends) that every match of ``pattern`` also matches within the same
+    # line: where Hyperscan serves, the rule is tried only around its
+    # matches instead of at every keyword hit. Keywords still serve elsewhere.
+    prefilter: str | None = None
     # What the credential can do when its own structure does not say
     # (a validator's verdict takes precedence).
     scope: str | None = None
@@ -136,6 +169,8 @@ class Rule:
     remediation: str | None = None
     examples: tuple[str, ...] = ()
     negative_examples: tuple[str, ...] = ()
+    # Opt-in live checks (``--verify``), first whose prefixes fit the secret wins.
+    verify: tuple[VerifySpec, ...] = ()
     source_file: str = ""
 
 

@@ -10,12 +10,12 @@ Identical content is matched once, whichever process would have done it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
 from scanner.engine import Detector
-from scanner.model import Chunk, Match, Rule
+from scanner.model import Chunk, Match
 
 # A batch is handed to a worker once it holds this many characters or chunks.
 _BATCH_CHARS = 4 << 20
@@ -33,9 +33,9 @@ _Key = tuple[str, int]
 _Result = tuple[list[list[Match]], list[str]]
 
 
-def _start_worker(rules: Sequence[Rule], regex_timeout: float) -> None:
+def _start_worker(factory: Callable[..., Detector], regex_timeout: float) -> None:
     global _worker_detector
-    _worker_detector = Detector(rules, regex_timeout=regex_timeout, on_error=_worker_errors.append)
+    _worker_detector = factory(regex_timeout=regex_timeout, on_error=_worker_errors.append)
 
 
 def _detect_batch(chunks: list[Chunk]) -> _Result:
@@ -70,7 +70,7 @@ def detect_in_order(
             yield chunk, seen[key], duplicate
         return
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_start_worker, initargs=(detector.rules, regex_timeout)
+        max_workers=jobs, initializer=_start_worker, initargs=(detector.worker_factory, regex_timeout)
     ) as pool:
         # Each entry: every chunk of one batch in input order (duplicates
         # included, marked), the chunks sent to the worker, and its future.

@@ -101,6 +101,9 @@ def build_judge(rules: Sequence[Rule]) -> Judge:
 
 def scan(config: ScanConfig, *, progress: ProgressCallback | None = None) -> ScanResult:
     """Scan ``config.paths`` with the configured rules."""
+    from scanner.memory import prefer_heap_for_large_buffers
+
+    prefer_heap_for_large_buffers()  # before worker processes fork
     rules = load_selected_rules(config)
     stats = SourceStats()
     detector = Detector(rules, regex_timeout=config.regex_timeout, on_error=stats.error)

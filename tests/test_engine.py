@@ -180,3 +180,37 @@ def test_allowed_match_survives_pickling(detector: Detector, rng: random.Random)
     (match,) = detect_text(detector, f"{npm_token(rng)} # sprawl:allow")
     assert pickle.loads(pickle.dumps(match)) == match
     assert match.allowed
+
+
+def test_prefiltered_rules_find_what_their_keywords_find(rng: random.Random) -> None:
+    """A rule tried only where its prefilter matches (Hyperscan) finds exactly
+    what it finds when tried at every keyword hit (no Hyperscan)."""
+    from scanner.model import Chunk, Provenance
+    from scanner.ruleset import load_rules
+
+    rules = [rule for rule in load_rules() if rule.prefilter]
+    assert rules
+    lines = []
+    for number in range(3000):
+        secret = "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(24))
+        lines.append(
+            rng.choice(
+                [
+                    f"GET https://registry.example.com/pkg/{number} 200",
+                    f"remote: https://ci-bot:{secret}@git.example.com/org/repo.git",
+                    f"https://gems.example.com: {secret}",
+                    f"  'https://rubygems.pkg.github.com/acme': Bearer {secret}",
+                    f"//registry.example.com/:_auth = {secret}==",
+                    f"NODE_AUTH_TOKEN _auth={secret}",
+                    f"[pypi]\nusername = __token__\npassword = {secret}",
+                    "password: ***",
+                    f"HTTP://USER:{secret}@Host.example.com/x",
+                ]
+            )
+        )
+    chunk = Chunk("\n".join(lines) + "\n", Provenance("file", "mixed.log"), "d")
+    vectorised = Detector(rules)
+    plain = Detector(rules, vectorise=False)
+    found = vectorised.detect(chunk)
+    assert found == plain.detect(chunk)
+    assert {match.rule_id for match in found} == {rule.id for rule in rules}

@@ -17,11 +17,12 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
-from scanner.model import Chunk, Match, Provenance, Rule
+from scanner.locate import without_content
+from scanner.model import Chunk, Match, Provenance
 from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits, iter_leaves, sniff_archive
 from scanner.sources.base import Detected, ProgressCallback, Source, SourceStats
@@ -356,6 +357,19 @@ class MessageChunks(Generic[K]):
     def full(self) -> bool:
         return self._length >= self._limit
 
+    def ready(self, provenance: Provenance) -> Iterator[Chunk]:
+        """The chunk collected so far once it is full (see :meth:`take`)."""
+        if self.full:
+            chunk = self.take(provenance)
+            if chunk is not None:
+                yield chunk
+
+    def rest(self, provenance: Provenance) -> Iterator[Chunk]:
+        """Whatever is left at the end (see :meth:`take`)."""
+        chunk = self.take(provenance)
+        if chunk is not None:
+            yield chunk
+
     def take(self, provenance: Provenance) -> Chunk | None:
         """The chunk collected so far (``provenance`` stands for the whole
         chunk), or None when nothing was added; starts a new one."""
@@ -464,17 +478,67 @@ class Unit:
     size: int = 0
 
 
-class PlacedOffsets:
-    """The places of the few offsets a worker process matched at, resolved
-    there (where the messages are) and carried back with the matches."""
+@dataclass(frozen=True)
+class ExportFiles:
+    """Which files of a chat export's folder or zip hold its messages: named
+    with one of ``suffixes`` and recognised by ``sniff`` from their first
+    ``head_bytes``. The other files are scanned as plain files."""
 
-    __slots__ = ("_places",)
+    suffixes: tuple[str, ...]
+    sniff: Callable[[str, bytes], bool]
+    head_bytes: int = SNIFF_BYTES
+    # Recognising a folder or zip looks only at files with these suffixes
+    # (default: ``suffixes``) and, with ``zip_top_only``, only at zip members
+    # at most one folder down (a bulk export's attachments may be JSON too).
+    recognize_suffixes: tuple[str, ...] = ()
+    zip_top_only: bool = False
 
-    def __init__(self, places: dict[int, tuple[Provenance, int, int]]) -> None:
-        self._places = places
+    def plan(self, tree: ExportTree, stats: SourceStats, missing: str) -> list[Unit]:
+        """One unit per file, marked "export" where it holds messages;
+        ``missing`` is the error when none does."""
+        units: list[Unit] = []
+        for name in tree.names(stats):
+            head = zip_head(tree.path, name, self.head_bytes) if tree.is_zip else read_head(tree.display(name), self.head_bytes)
+            is_export = name.lower().endswith(self.suffixes) and self.sniff(name, head)
+            units.append(Unit((name,), "export" if is_export else None, tree.size(name)))
+        if units and not any(unit.info for unit in units):
+            stats.error(missing)
+        return units
 
-    def place(self, text: str, offset: int) -> tuple[Provenance, int, int]:
-        return self._places[offset]
+    def recognize(self, path: str) -> bool:
+        """One such file, or a folder or zip whose first files of the kind all are."""
+        suffixes = self.recognize_suffixes or self.suffixes
+        try:
+            if is_zip(path):
+                names = [
+                    n
+                    for n in zip_names(path)
+                    if n.lower().endswith(suffixes) and (not self.zip_top_only or n.count("/") <= 1)
+                ][:5]
+                return bool(names) and all(self.sniff(n, zip_head(path, n, self.head_bytes)) for n in names)
+            if os.path.isdir(path):
+                entries = sorted(e for e in os.listdir(path) if e.lower().endswith(suffixes))[:5]
+                return bool(entries) and all(
+                    self.sniff(e, read_head(os.path.join(path, e), self.head_bytes)) for e in entries
+                )
+            return os.path.isfile(path) and self.sniff(path, read_head(path, self.head_bytes))
+        except OSError:
+            return False
+
+
+def export_or_plain_chunks(
+    tree: ExportTree, unit: Unit, stats: SourceStats, kind: str, read_export: Callable[[bytes, str, SourceStats], Iterator[Chunk]]
+) -> Iterator[Chunk]:
+    """The chunks of a unit planned by :class:`ExportFiles`: messages read by
+    ``read_export``, any other file as a plain file."""
+    for name in unit.names:
+        data = tree.read(name, stats)
+        if data is None:
+            continue
+        if unit.info:
+            yield from read_export(data, tree.display(name), stats)
+        else:
+            yield from plain_chunks(data, tree.display(name), kind, stats)
 
 
 class ChatExportSource(Source, abc.ABC):
@@ -530,7 +594,7 @@ class ChatExportSource(Source, abc.ABC):
                     yield item
                 return
         with ProcessPoolExecutor(
-            max_workers=jobs, initializer=_start_worker, initargs=(detector.rules, regex_timeout, self, context)
+            max_workers=jobs, initializer=_start_worker, initargs=(detector.worker_factory, regex_timeout, self, context)
         ) as pool:
             pending: deque[Future[_UnitResult]] = deque()
             for unit in units:
@@ -570,11 +634,11 @@ class _WorkerState:
 _worker: list[_WorkerState] = []
 
 
-def _start_worker(rules: list[Rule], regex_timeout: float, source: ChatExportSource, context: Any) -> None:
-    from scanner.engine import Detector
-
+def _start_worker(
+    factory: Callable[..., Detector], regex_timeout: float, source: ChatExportSource, context: Any
+) -> None:
     errors: list[str] = []
-    detector = Detector(rules, regex_timeout=regex_timeout, on_error=errors.append)
+    detector = factory(regex_timeout=regex_timeout, on_error=errors.append)
     _worker.append(_WorkerState(detector, source, context, ExportTree(source.path, source.options), errors))
 
 
@@ -594,19 +658,8 @@ def _work_unit(unit: Unit) -> _UnitResult:
     found: list[tuple[Chunk, list[Match]]] = []
     for chunk in state.source.unit_chunks(state.tree, state.context, unit, stats):
         matches = state.detector.detect(chunk)
-        if not matches:
-            continue
-        placer = chunk.locator
-        if placer is not None:
-            places: dict[int, tuple[Provenance, int, int]] = {}
-            for match in matches:
-                for offset in (match.start, max(match.start, match.end - 1)):
-                    if offset not in places:
-                        places[offset] = placer.place(chunk.content, offset)
-            chunk = replace(chunk, content="", locator=PlacedOffsets(places))
-        else:
-            chunk = replace(chunk, content="")
-        found.append((chunk, matches))
+        if matches:
+            found.append((without_content(chunk, matches), matches))
     for error in state.errors:
         stats.error(error)
     state.errors.clear()

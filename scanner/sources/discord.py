@@ -5,7 +5,6 @@ message, placed at its channel, time, author and discord.com permalink.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,25 +14,25 @@ from scanner.model import Chunk, Provenance
 from scanner.sources.base import Source, SourceStats
 from scanner.sources.chatexport import (
     ChatExportSource,
+    ExportFiles,
     ExportTree,
     MessageChunks,
     Unit,
     as_dict,
-    is_zip,
+    export_or_plain_chunks,
     iso_time,
     join_nonempty,
     parse_json,
     plain_chunks,
-    read_head,
-    zip_head,
-    zip_names,
 )
-from scanner.sources.formats import SNIFF_BYTES, ContentFormat, ExportFormat, ExportOptions
+from scanner.sources.formats import ContentFormat, ExportFormat, ExportOptions
 
 KIND = "discord"
 _EXPECTED = 'a DiscordChatExporter JSON export (an object with "guild", "channel" and "messages")'
 # DiscordChatExporter writes "guild" first, then "channel": both near the top.
 _HEAD = re.compile(rb'^\s*\{\s*"guild"\s*:\s*\{')
+# DiscordChatExporter's channel kinds that only their members can read.
+_PRIVATE_TYPES = frozenset({"DirectTextChat", "DirectGroupTextChat", "GuildPrivateThread"})
 
 
 def sniff(display: str, head: bytes) -> bool:
@@ -110,6 +109,10 @@ def read_export(data: bytes, display: str, stats: SourceStats) -> Iterator[Chunk
         context.append(("category", channel["category"]))
     # Direct messages are exported under a pseudo-guild with id 0.
     link_guild = "@me" if guild_id in ("", "0") else guild_id
+    # Only members see a direct message or a private thread; what a guild
+    # channel's permissions allow is not in the export.
+    if _text(channel.get("type")) in _PRIVATE_TYPES or guild_id == "0":
+        context.append(("visibility", "private"))
 
     whole = Provenance(source=KIND, path=display, extra=tuple(context))
 
@@ -136,13 +139,8 @@ def read_export(data: bytes, display: str, stats: SourceStats) -> Iterator[Chunk
     for message in messages:
         if type(message) is dict:
             chunks.add(render(message), message)
-            if chunks.full:
-                chunk = chunks.take(whole)
-                if chunk is not None:
-                    yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+            yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
 
 
 class DiscordExportSource(ChatExportSource):
@@ -151,44 +149,19 @@ class DiscordExportSource(ChatExportSource):
     kind = KIND
 
     def plan(self, tree: ExportTree, stats: SourceStats) -> tuple[None, list[Unit]]:
-        units: list[Unit] = []
-        for name in tree.names(stats):
-            is_export = name.lower().endswith(".json") and sniff(name, _head(tree, name))
-            units.append(Unit((name,), "export" if is_export else None, tree.size(name)))
-        if not any(unit.info for unit in units) and units:
-            stats.error(f"{self.path}: no DiscordChatExporter JSON file found (expected {_EXPECTED})")
-        return None, units
+        return None, FILES.plan(tree, stats, f"{self.path}: no DiscordChatExporter JSON file found (expected {_EXPECTED})")
 
     def unit_chunks(self, tree: ExportTree, context: None, unit: Unit, stats: SourceStats) -> Iterator[Chunk]:
-        for name in unit.names:
-            data = tree.read(name, stats)
-            if data is None:
-                continue
-            if unit.info:
-                yield from read_export(data, tree.display(name), stats)
-            else:
-                yield from plain_chunks(data, tree.display(name), KIND, stats)
+        yield from export_or_plain_chunks(tree, unit, stats, KIND, read_export)
 
 
-def _head(tree: ExportTree, name: str) -> bytes:
-    if tree.is_zip:
-        return zip_head(tree.path, name, 512)
-    return read_head(tree.display(name), 512)
+FILES = ExportFiles((".json",), sniff, head_bytes=512)
 
 
 def recognize(path: str) -> bool:
     """A DiscordChatExporter JSON file, or a folder or zip whose first JSON
     files are such exports."""
-    try:
-        if is_zip(path):
-            names = [n for n in zip_names(path) if n.lower().endswith(".json")][:5]
-            return bool(names) and all(sniff(n, zip_head(path, n, 512)) for n in names)
-        if os.path.isdir(path):
-            entries = sorted(e for e in os.listdir(path) if e.lower().endswith(".json"))[:5]
-            return bool(entries) and all(sniff(e, read_head(os.path.join(path, e), 512)) for e in entries)
-        return os.path.isfile(path) and sniff(path, read_head(path, SNIFF_BYTES))
-    except OSError:
-        return False
+    return FILES.recognize(path)
 
 
 def open_export(path: str, options: ExportOptions) -> Source:

@@ -14,14 +14,18 @@ import os
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
 
 from scanner.model import Chunk, Provenance
 from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits, iter_leaves, sniff_archive
-from scanner.sources.base import Source, SourceStats
+from scanner.sources.base import Detected, ProgressCallback, Source, SourceStats
 from scanner.sources.formats import SNIFF_BYTES, content_format_for
 from scanner.sources.text import content_digest, decode_text
+
+if TYPE_CHECKING:
+    from scanner.engine import Detector
 
 STDIN_PATH = "-"
 _SKIP_DIRS = frozenset({".git"})
@@ -38,6 +42,25 @@ def _human(size: int) -> str:
 def _claimed(display: str, data: bytes) -> bool:
     """Whether a content format reads ``data`` itself (a DOCX inside a zip)."""
     return content_format_for(display, data[:SNIFF_BYTES]) is not None
+
+
+@dataclass(frozen=True)
+class FileUnit:
+    """One file to read: its path, the path to report, the root of the tree
+    it was found in (None for a file named on the command line), and its
+    size when listed (for sharing files out; the read checks again)."""
+
+    path: str
+    display: str
+    root: str | None
+    size: int
+
+
+def _size(path: str) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:  # reading it will say why
+        return 0
 
 
 class FileSource(Source):
@@ -61,9 +84,36 @@ class FileSource(Source):
         self._stdin = stdin
 
     def chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+        for unit in self.units(stats):
+            if unit is None:
+                yield from self.stdin_chunks(stats)
+            else:
+                yield from self.unit_chunks(unit, stats)
+
+    def detect(
+        self,
+        detector: Detector,
+        stats: SourceStats,
+        *,
+        jobs: int,
+        regex_timeout: float,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[Detected]:
+        if jobs <= 1:
+            yield from super().detect(detector, stats, jobs=jobs, regex_timeout=regex_timeout, progress=progress)
+            return
+        from scanner.sources.filework import detect_files
+
+        yield from detect_files(
+            self, self.units(stats), detector, stats, jobs=jobs, regex_timeout=regex_timeout, progress=progress
+        )
+
+    def units(self, stats: SourceStats) -> Iterator[FileUnit | None]:
+        """Every file to read, in order (None: stdin); missing paths,
+        excluded paths and unlistable folders are recorded on ``stats``."""
         for path in self._paths:
             if path == STDIN_PATH:
-                yield from self._stdin_chunks(stats)
+                yield None
             elif os.path.isdir(path):
                 yield from self._walk(path, stats)
             elif os.path.lexists(path):
@@ -72,11 +122,16 @@ class FileSource(Source):
                 if self._excludes.excluded(_posix(os.path.normpath(path))):
                     stats.skip("excluded")
                     continue
-                yield from self._file(path, path, stats, root=None)
+                yield FileUnit(path, path, None, _size(path))
             else:
                 stats.error(f"{path}: no such file or directory")
 
-    def _stdin_chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+    def unit_chunks(self, unit: FileUnit, stats: SourceStats) -> Iterator[Chunk]:
+        """The chunks of one file."""
+        yield from self._file(unit.path, unit.display, stats, root=unit.root)
+
+    def stdin_chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+        """The chunks of standard input."""
         stream = self._stdin if self._stdin is not None else sys.stdin.buffer
         data = stream.read(self._max + 1)
         if len(data) > self._max:
@@ -84,7 +139,7 @@ class FileSource(Source):
             return
         yield from self._content(data, "<stdin>", "stdin", stats)
 
-    def _walk(self, top: str, stats: SourceStats) -> Iterator[Chunk]:
+    def _walk(self, top: str, stats: SourceStats) -> Iterator[FileUnit]:
         root = os.path.realpath(top)
 
         def report(error: OSError) -> None:
@@ -116,7 +171,7 @@ class FileSource(Source):
                     continue
                 # "./.npmrc" reads better as ".npmrc"; the path stays relative
                 # to where the user pointed us.
-                yield from self._file(full, os.path.normpath(full), stats, root=root)
+                yield FileUnit(full, os.path.normpath(full), root, _size(full))
 
     def _file(self, path: str, display: str, stats: SourceStats, *, root: str | None) -> Iterator[Chunk]:
         try:

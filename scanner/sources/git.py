@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Self
 
 from scanner.engine import Detector
-from scanner.model import Chunk, Provenance, Rule
+from scanner.model import Chunk, Provenance
 from scanner.pathfilter import PathFilter
 from scanner.sources.archives import ArchiveLimits
 from scanner.sources.base import Detected, ProgressCallback, Source, SourceStats
@@ -393,9 +393,9 @@ def _batches(objects: Iterable[ObjectRef]) -> Iterator[list[ObjectRef]]:
 _worker: dict[str, object] = {}
 
 
-def _start_worker(rules: Sequence[Rule], regex_timeout: float, options: GitScanOptions) -> None:
+def _start_worker(factory: Callable[..., Detector], regex_timeout: float, options: GitScanOptions) -> None:
     errors: list[str] = []
-    _worker["detector"] = Detector(rules, regex_timeout=regex_timeout, on_error=errors.append)
+    _worker["detector"] = factory(regex_timeout=regex_timeout, on_error=errors.append)
     _worker["errors"] = errors
     _worker["options"] = options
     _worker["readers"] = {}
@@ -437,7 +437,7 @@ class _BatchRunner:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 initializer=_start_worker,
-                initargs=(self.detector.rules, self.regex_timeout, self.options),
+                initargs=(self.detector.worker_factory, self.regex_timeout, self.options),
             )
         else:
             self._reader = CatFileReader(self.repo, max_size=self.options.max_file_size)

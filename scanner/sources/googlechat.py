@@ -144,6 +144,8 @@ def read_messages(data: bytes, display: str, group: _Group, stats: SourceStats) 
         message_id = _text(message.get("message_id"))
         topic = _text(message.get("topic_id"))
         extra: list[tuple[str, str]] = [("space", group.label)]
+        if group.link_kind == "dm":  # a direct message: its members only
+            extra.append(("visibility", "private"))
         if topic:
             extra.append(("topic_id", topic))
         if message_id:
@@ -173,13 +175,8 @@ def read_messages(data: bytes, display: str, group: _Group, stats: SourceStats) 
     for message in messages:
         if type(message) is dict:
             chunks.add(render(message), message)
-            if chunks.full:
-                chunk = chunks.take(whole)
-                if chunk is not None:
-                    yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+            yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
 
 
 def read_export(data: bytes, display: str, stats: SourceStats) -> Iterator[Chunk]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,17 +16,14 @@ from scanner.model import Chunk, Provenance
 from scanner.sources.base import Source, SourceStats
 from scanner.sources.chatexport import (
     ChatExportSource,
+    ExportFiles,
     ExportTree,
     MessageChunks,
     Unit,
     human_size,
-    is_zip,
     join_nonempty,
     plain_chunks,
-    read_head,
     unix_time,
-    zip_head,
-    zip_names,
 )
 from scanner.sources.formats import ContentFormat, ExportFormat, ExportOptions
 
@@ -93,11 +89,17 @@ def render(post: dict[str, Any]) -> str:
     return join_nonempty(parts)
 
 
+# A channel's "type" in the export: O is open (any team member can join and
+# read it), P private.
+_CHANNEL_TYPES = {"O": "public", "P": "private"}
+
+
 @dataclass
 class _Names:
     """What earlier lines said about teams, channels and users."""
 
     teams: dict[str, str] = field(default_factory=dict)
+    # (team, channel name) -> "public" (type O, open) or "private" (type P).
     channels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -110,6 +112,7 @@ class _Key:
     record: dict[str, Any] | None
     team: str = ""
     channel: str = ""
+    visibility: str = ""  # "public" / "private" when the export said so
 
 
 def _provenance(display: str, key: _Key) -> Provenance:
@@ -119,6 +122,8 @@ def _provenance(display: str, key: _Key) -> Provenance:
         extra.append(("team", key.team))
     if key.channel:
         extra.append(("channel", key.channel))
+    if key.visibility:
+        extra.append(("visibility", key.visibility))
     extra.append(("line", str(key.line)))
     if key.kind.endswith("reply"):
         extra.append(("thread", "reply"))
@@ -184,13 +189,8 @@ def read_stream(handle: IO[bytes], display: str, cap: int, stats: SourceStats) -
             chunks.add(line.decode("utf-8", "replace").rstrip("\r\n"), _Key(number, "raw", None))
         else:
             _absorb(record, kind, number, names, chunks)
-        if chunks.full:
-            chunk = chunks.take(whole)
-            if chunk is not None:
-                yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+        yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
     stats.scanned(total)
     if bad:
         stats.error(
@@ -213,14 +213,15 @@ def _absorb(record: dict[str, Any], kind: str, number: int, names: _Names, chunk
             channel_name = _text(body.get("channel"))
             team_label = names.teams.get(team, team)
             channel_label = "~" + channel_name
+            visibility = names.channels.get((team, channel_name), "")
         else:
             members = [m for m in body.get("channel_members") or () if isinstance(m, str)]
-            team_label, channel_label = "", "DM " + ", ".join(members)
-        chunks.add(render(body), _Key(number, kind, body, team_label, channel_label))
+            team_label, channel_label, visibility = "", "DM " + ", ".join(members), "private"
+        chunks.add(render(body), _Key(number, kind, body, team_label, channel_label, visibility))
         reply_kind = "reply" if kind == "post" else "direct_reply"
         for reply in body.get("replies") or ():
             if type(reply) is dict:
-                chunks.add(render(reply), _Key(number, reply_kind, reply, team_label, channel_label))
+                chunks.add(render(reply), _Key(number, reply_kind, reply, team_label, channel_label, visibility))
         return
     if kind == "team":
         team = _text(body.get("name"))
@@ -231,12 +232,16 @@ def _absorb(record: dict[str, Any], kind: str, number: int, names: _Names, chunk
     if kind == "channel":
         team = _text(body.get("team"))
         name = _text(body.get("name"))
+        # Channel lines come before their posts in a bulk export.
+        visibility = _CHANNEL_TYPES.get(_text(body.get("type")), "")
+        if visibility:
+            names.channels[(team, name)] = visibility
         text = join_nonempty([_text(body.get(k)) for k in ("display_name", "header", "purpose")])
-        chunks.add(text, _Key(number, kind, None, names.teams.get(team, team), "~" + name))
+        chunks.add(text, _Key(number, kind, None, names.teams.get(team, team), "~" + name, visibility))
         return
     if kind == "direct_channel":
         members = [m for m in body.get("members") or () if isinstance(m, str)]
-        chunks.add(_text(body.get("header")), _Key(number, kind, None, "", "DM " + ", ".join(members)))
+        chunks.add(_text(body.get("header")), _Key(number, kind, None, "", "DM " + ", ".join(members), "private"))
         return
     # Users, emoji, roles, schemes, bots: whatever text they hold.
     pieces = []
@@ -256,13 +261,7 @@ class MattermostExportSource(ChatExportSource):
     kind = KIND
 
     def plan(self, tree: ExportTree, stats: SourceStats) -> tuple[None, list[Unit]]:
-        units: list[Unit] = []
-        for name in tree.names(stats):
-            is_export = name.lower().endswith(_SUFFIXES) and sniff(name, _head(tree, name))
-            units.append(Unit((name,), "export" if is_export else None, tree.size(name)))
-        if units and not any(unit.info for unit in units):
-            stats.error(f"{self.path}: no Mattermost bulk-export JSONL found (expected {_EXPECTED})")
-        return None, units
+        return None, FILES.plan(tree, stats, f"{self.path}: no Mattermost bulk-export JSONL found (expected {_EXPECTED})")
 
     def unit_chunks(self, tree: ExportTree, context: None, unit: Unit, stats: SourceStats) -> Iterator[Chunk]:
         for name in unit.names:
@@ -281,23 +280,13 @@ class MattermostExportSource(ChatExportSource):
                 yield from plain_chunks(data, tree.display(name), KIND, stats)
 
 
-def _head(tree: ExportTree, name: str) -> bytes:
-    return zip_head(tree.path, name, 256) if tree.is_zip else read_head(tree.display(name), 256)
+FILES = ExportFiles(_SUFFIXES, sniff, head_bytes=256, recognize_suffixes=(".jsonl",), zip_top_only=True)
 
 
 def recognize(path: str) -> bool:
     """A JSONL file starting with a version line, or a zip or folder with one
     at its top."""
-    try:
-        if is_zip(path):
-            names = [n for n in zip_names(path) if n.lower().endswith(".jsonl") and n.count("/") <= 1][:5]
-            return bool(names) and all(sniff(n, zip_head(path, n, 256)) for n in names)
-        if os.path.isdir(path):
-            entries = sorted(e for e in os.listdir(path) if e.lower().endswith(".jsonl"))[:5]
-            return bool(entries) and all(sniff(e, read_head(os.path.join(path, e), 256)) for e in entries)
-        return os.path.isfile(path) and sniff(path, read_head(path, 256))
-    except OSError:
-        return False
+    return FILES.recognize(path)
 
 
 def open_export(path: str, options: ExportOptions) -> Source:

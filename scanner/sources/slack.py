@@ -76,6 +76,10 @@ class _Conversation:
     folder: str
     id: str | None
     label: str
+    # What the export says about who can read it: "public" (channels.json,
+    # unless Slackdump marks it is_private) or "private" (groups.json,
+    # mpims.json, dms.json); None for a folder no list names.
+    visibility: str | None = None
 
 
 class _Workspace:
@@ -427,8 +431,9 @@ class SlackExportSource(ChatExportSource):
                 else:
                     folder = name
                     label = f"#{name}" if base in ("channels.json", "groups.json") else f"group DM {name}"
+                public = base == "channels.json" and record.get("is_private") is not True
                 if folder:
-                    conversations[folder] = _Conversation(folder, ident, label)
+                    conversations[folder] = _Conversation(folder, ident, label, "public" if public else "private")
                 if ident and name:
                     channels[ident] = name
         host = find_host(_samples(tree, day_files)) or _host_from_name(self.path)
@@ -466,13 +471,8 @@ def _day_chunks(
         for message in messages:
             if type(message) is dict:
                 chunks.add(render(message), (display, message))
-        if chunks.full:
-            chunk = chunks.take(whole)
-            if chunk is not None:
-                yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+        yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
 
 
 def sniff_day(display: str, head: bytes) -> bool:
@@ -553,6 +553,8 @@ def _provenance(workspace: _Workspace, conversation: _Conversation, display: str
         if thread and thread != ts:
             url += f"?thread_ts={thread}&cid={conversation.id}"
     extra: list[tuple[str, str]] = [("channel", conversation.label), ("ts", ts)]
+    if conversation.visibility:
+        extra.append(("visibility", conversation.visibility))
     if thread and thread != ts:
         extra.append(("thread_ts", thread))
     edited = message.get("edited")

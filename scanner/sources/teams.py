@@ -6,7 +6,6 @@ token, matches placed at chat or channel, time, author and Teams link.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -16,20 +15,18 @@ from scanner.model import Chunk, Provenance
 from scanner.sources.base import Source, SourceStats
 from scanner.sources.chatexport import (
     ChatExportSource,
+    ExportFiles,
     ExportTree,
     MessageChunks,
     Unit,
     as_dict,
-    is_zip,
+    export_or_plain_chunks,
     iso_time,
     join_nonempty,
     parse_json,
     plain_chunks,
-    read_head,
-    zip_head,
-    zip_names,
 )
-from scanner.sources.formats import SNIFF_BYTES, ContentFormat, ExportFormat, ExportOptions
+from scanner.sources.formats import ContentFormat, ExportFormat, ExportOptions
 from scanner.sources.htmltext import html_to_text
 
 KIND = "teams"
@@ -164,6 +161,8 @@ def _graph_chunks(messages: list[Any], display: str) -> Iterator[Chunk]:
                 extra.append(("team_id", channel["teamId"]))
         elif chat:
             extra.append(("chat", chat))
+            # A chat (one-on-one, group, meeting) is read by its members only.
+            extra.append(("visibility", "private"))
         extra.append(("message_id", ident))
         if parent is not None:
             extra.append(("reply_to", _text(parent.get("id"))))
@@ -191,20 +190,20 @@ def _graph_chunks(messages: list[Any], display: str) -> Iterator[Chunk]:
         for reply in message.get("replies") or ():
             if type(reply) is dict:
                 chunks.add(render_graph(reply), (reply, message))
-        if chunks.full:
-            chunk = chunks.take(whole)
-            if chunk is not None:
-                yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+        yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
 
 
 def _export_chunks(conversations: list[Any], display: str) -> Iterator[Chunk]:
     def provenance(key: tuple[dict[str, Any], dict[str, Any]]) -> Provenance:
         message, conversation = key
         label = _text(conversation.get("displayName")) or _text(conversation.get("id"))
-        extra = [("chat", label), ("message_id", _text(message.get("id")))]
+        extra = [("chat", label)]
+        # The account export holds the user's chats; a team channel's thread
+        # id ends in @thread.tacv2, and who reads a channel is not recorded.
+        if "@thread.tacv2" not in _text(conversation.get("id")):
+            extra.append(("visibility", "private"))
+        extra.append(("message_id", _text(message.get("id"))))
         return Provenance(
             source=KIND,
             path=display,
@@ -221,13 +220,8 @@ def _export_chunks(conversations: list[Any], display: str) -> Iterator[Chunk]:
         for message in conversation.get("MessageList") or ():
             if type(message) is dict:
                 chunks.add(render_export(message), (message, conversation))
-        if chunks.full:
-            chunk = chunks.take(whole)
-            if chunk is not None:
-                yield chunk
-    chunk = chunks.take(whole)
-    if chunk is not None:
-        yield chunk
+        yield from chunks.ready(whole)
+    yield from chunks.rest(whole)
 
 
 class TeamsExportSource(ChatExportSource):
@@ -236,42 +230,19 @@ class TeamsExportSource(ChatExportSource):
     kind = KIND
 
     def plan(self, tree: ExportTree, stats: SourceStats) -> tuple[None, list[Unit]]:
-        units: list[Unit] = []
-        for name in tree.names(stats):
-            is_export = name.lower().endswith(".json") and sniff(name, _head(tree, name))
-            units.append(Unit((name,), "export" if is_export else None, tree.size(name)))
-        if units and not any(unit.info for unit in units):
-            stats.error(f"{self.path}: no Teams message file found (expected {_EXPECTED})")
-        return None, units
+        return None, FILES.plan(tree, stats, f"{self.path}: no Teams message file found (expected {_EXPECTED})")
 
     def unit_chunks(self, tree: ExportTree, context: None, unit: Unit, stats: SourceStats) -> Iterator[Chunk]:
-        for name in unit.names:
-            data = tree.read(name, stats)
-            if data is None:
-                continue
-            if unit.info:
-                yield from read_export(data, tree.display(name), stats)
-            else:
-                yield from plain_chunks(data, tree.display(name), KIND, stats)
+        yield from export_or_plain_chunks(tree, unit, stats, KIND, read_export)
 
 
-def _head(tree: ExportTree, name: str) -> bytes:
-    return zip_head(tree.path, name) if tree.is_zip else read_head(tree.display(name))
+FILES = ExportFiles((".json",), sniff)
 
 
 def recognize(path: str) -> bool:
     """A Teams message JSON file, or a folder or zip whose first JSON files
     are such files."""
-    try:
-        if is_zip(path):
-            names = [n for n in zip_names(path) if n.lower().endswith(".json")][:5]
-            return bool(names) and all(sniff(n, zip_head(path, n)) for n in names)
-        if os.path.isdir(path):
-            entries = sorted(e for e in os.listdir(path) if e.lower().endswith(".json"))[:5]
-            return bool(entries) and all(sniff(e, read_head(os.path.join(path, e))) for e in entries)
-        return os.path.isfile(path) and sniff(path, read_head(path, SNIFF_BYTES))
-    except OSError:
-        return False
+    return FILES.recognize(path)
 
 
 def open_export(path: str, options: ExportOptions) -> Source:
