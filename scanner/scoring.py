@@ -8,6 +8,7 @@
              unknown                         -> the rule's base severity
     exposure in CI logs, chat or docs        -> one step up
     still present in the current tree        -> one step up
+    confirmed live by a --verify check       -> one step up
 """
 
 from __future__ import annotations
@@ -40,5 +41,5 @@ def severity(base: Severity, liveness: Liveness, breadth: Breadth, exposure: Exp
     if liveness in _DEAD:
         return Severity.INFO
     level = _BY_BREADTH.get(breadth, base)
-    steps = int(exposure.shared_channel) + int(exposure.still_present)
+    steps = int(exposure.shared_channel) + int(exposure.still_present) + int(liveness is Liveness.LIVE)
     return level.raised(steps)
