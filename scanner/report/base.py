@@ -28,6 +28,8 @@ _LOCATIONS: dict[str, tuple[str, str]] = {
     "json": ("scanner.report.json_report", "JsonReporter"),
     "jsonl": ("scanner.report.json_report", "JsonlReporter"),
     "sarif": ("scanner.report.sarif", "SarifReporter"),
+    "timeline-md": ("scanner.report.timeline_markdown", "TimelineMarkdownReporter"),
+    "timeline-html": ("scanner.report.timeline_html", "TimelineHtmlReporter"),
 }
 
 #: Every valid ``--format`` name.

@@ -125,12 +125,13 @@ def _table(findings: list[Finding], show_secrets: bool, ellipsis: str) -> Table:
 
 
 def _next_steps(console: Console, findings: tuple[Finding, ...]) -> None:
-    """Remediation once per rule (many findings share a rule): where to
-    revoke, and what to check afterwards."""
-    seen: dict[str, Finding] = {}
+    """Remediation once per rule and advice (many findings share a rule; a
+    hunt's findings of one value share its rule's advice under several ids):
+    where to revoke, and what to check afterwards."""
+    seen: dict[tuple[str, str | None, str | None], Finding] = {}
     for finding in findings:
         if finding.revoke_url or finding.remediation:
-            seen.setdefault(finding.rule_id, finding)
+            seen.setdefault((finding.rule_name, finding.remediation, finding.revoke_url), finding)
     history = _history_advice(findings)
     if not seen and not history:
         return
