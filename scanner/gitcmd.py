@@ -185,6 +185,59 @@ def popen_git(
     return GitProcess(git_argv(repo, args), stdin=stdin, env=env, stdout=stdout)
 
 
+# Clone and fetch (``sprawl sweep`` mirrors) are the only git commands that
+# may reach another repository, and only over these protocols: ext::, fd::,
+# git:// and plain http stay refused. Everything else stays as inert as a
+# scan: the mirror is bare (no checkout, so no filters), hooks point at
+# /dev/null, no credential helper, and ssh runs in batch mode (never prompts).
+TRANSFER_PROTOCOLS = "file:https:ssh"
+_TRANSFER_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.sshCommand", "ssh -o BatchMode=yes -o ConnectTimeout=30"),
+    # A stalled server must not hold a nightly sweep forever.
+    ("http.lowSpeedLimit", "1000"),
+    ("http.lowSpeedTime", "120"),
+    ("submodule.recurse", "false"),
+    ("clone.defaultRemoteName", "origin"),
+)
+# What ssh and https need from the caller's environment (agent, CA bundle,
+# proxies); still nothing that steers git.
+_TRANSFER_ENV = (
+    "SSH_AUTH_SOCK",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
+
+
+def transfer_git(
+    repo: Path | str | None, args: Sequence[str], *, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git clone``/``git fetch`` with file, https and ssh allowed and
+    never a prompt; the caller names the URL in its own error message.
+    Returns the finished process (not checked: see ``git_error``)."""
+    extra = {key: os.environ[key] for key in _TRANSFER_ENV if key in os.environ}
+    extra["GIT_ALLOW_PROTOCOL"] = TRANSFER_PROTOCOLS
+    overrides = [item for key, value in _TRANSFER_CONFIG for item in ("-c", f"{key}={value}")]
+    try:
+        return subprocess.run(
+            git_argv(repo, [*overrides, *args]),
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=safe_env(extra),
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SourceError(f"git {args[0]} timed out after {timeout:g} s") from exc
+
+
 def git_error(stderr: bytes) -> str:
     """git's most telling stderr line (fatal/error first), for one-line messages."""
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]

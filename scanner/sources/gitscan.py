@@ -46,6 +46,9 @@ class BatchOutcome:
     hits: list[ObjectHit] = field(default_factory=list)
     stats: SourceStats = field(default_factory=SourceStats)
     unreadable: list[Unreadable] = field(default_factory=list)
+    # (object id, kind) of every object read and matched, hit or not: what a
+    # sweep records so that no later sweep reads it again.
+    scanned: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scan_batch(
@@ -66,6 +69,8 @@ def scan_batch(
         hit = _scan_object(result, hints.get(result.oid, ""), detector, outcome.stats, limits, max_size)
         if hit is not None:
             outcome.hits.append(hit)
+        if result.data is not None:  # too large objects were not read
+            outcome.scanned.append((result.oid, result.kind))
     return outcome
 
 
@@ -119,6 +124,13 @@ def _scan_message(obj: GitObject, detector: Detector, stats: SourceStats) -> Obj
         return None
     author, when = _signature(header, b"author " if obj.kind == "commit" else b"tagger ")
     return ObjectHit(obj.oid, obj.kind, path, (("", tuple(matches)),), author, when)
+
+
+def message_signature(data: bytes, kind: str) -> tuple[str | None, datetime | None]:
+    """Author (commit) or tagger (tag) and date of a raw commit or tag object:
+    a sweep attributing a message it did not read again needs them."""
+    header = data.partition(b"\n\n")[0]
+    return _signature(header, b"author " if kind == "commit" else b"tagger ")
 
 
 def _signature(header: bytes, prefix: bytes) -> tuple[str | None, datetime | None]:
