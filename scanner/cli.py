@@ -15,6 +15,9 @@ import typer
 from scanner import __version__
 from scanner.cli_baseline import baseline_app
 from scanner.cli_hooks import hook_app, install_hook
+from scanner.cli_hunt import hunt_command
+from scanner.cli_sweep import sweep
+from scanner.cli_timeline import timeline
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -32,6 +35,9 @@ app.add_typer(config_app, name="config")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(hook_app, name="hook")
 app.command("install-hook")(install_hook)
+app.command("hunt")(hunt_command)
+app.command("timeline")(timeline)
+app.command("sweep")(sweep)
 
 RulesOption = Annotated[
     list[Path] | None,
@@ -87,22 +93,17 @@ def scan(
     since_commit: Annotated[str | None, typer.Option("--since-commit", help="Git: only commits after this one (a commit id, tag or ref).", show_default=False)] = None,
     since: Annotated[str | None, typer.Option("--since", help="Git: only commits since this date (e.g. 2026-01-01, '2 weeks ago').", show_default=False)] = None,
     no_git: Annotated[bool, typer.Option("--no-git", help="Scan a repository folder as plain files instead of its history.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Ask each secret's own registry (read-only identity endpoint, HTTPS) whether it is live. Off by default.")] = False,
 ) -> None:
     """Scan files, directories, archives, stdin or git repositories (whole history) for publication credentials."""
-    import os
-    from dataclasses import replace
-
-    from scanner.config import history_scope
+    from scanner.cli_common import HistoryFlags, run_configured_scan
     from scanner.pipeline import exit_code
-    from scanner.pipeline import scan as run_scan
-    from scanner.progress import ScanProgress
-    from scanner.projectconfig import resolve_scan_config
     from scanner.report.base import get_reporter
     from scanner.report.output import open_output
 
     try:
         reporter = get_reporter(output_format)
-        config, _ = resolve_scan_config(
+        result, config = run_configured_scan(
             paths,
             {
                 "rules": rules,
@@ -116,23 +117,12 @@ def scan(
                 "include_fake": include_fake,
                 "show_secrets": show_secrets,
             },
+            HistoryFlags(no_git, unreachable, branch, since_commit, since),
             config_file=config_file,
-            use_config=not no_config,
-            env=os.environ,
+            no_config=no_config,
+            quiet=quiet,
+            verify=verify,
         )
-        config = replace(
-            config,
-            history=history_scope(
-                git=not no_git, unreachable=unreachable, branch=branch, since_commit=since_commit, since=since
-            ),
-        )
-        with ScanProgress(enabled=False if quiet else None) as progress:
-            result = run_scan(config, progress=progress)
-        if not quiet:
-            for line in result.stats.errors:
-                print(f"sprawl: error: {line}", file=sys.stderr)
-            for line in result.stats.gaps:
-                print(f"sprawl: warning: not scanned: {line}", file=sys.stderr)
         with open_output(output, sensitive=show_secrets) as out:
             reporter.render(result, out)
     except ScannerError as exc:
