@@ -61,11 +61,8 @@ class FindingBuilder:
 
 
 def _finding(rule: Rule, secret: str, places: Iterable[Occurrence], verdict: StructureResult) -> Finding:
-    unique = sorted(
-        _without_rendered_duplicates(set(places)),
-        key=lambda o: (o.provenance.path, o.provenance.commit or "", o.line, o.column),
-    )
-    still_present = _still_present(unique)
+    unique = sorted(_without_rendered_duplicates(set(places)), key=occurrence_order)
+    still_present = still_present_in(unique)
     exposure = Exposure(
         shared_channel=any(o.provenance.source in EXPOSED_SOURCES for o in unique),
         still_present=bool(still_present),
@@ -102,7 +99,12 @@ def _without_rendered_duplicates(places: set[Occurrence]) -> set[Occurrence]:
     }
 
 
-def _still_present(occurrences: Iterable[Occurrence]) -> bool | None:
+def occurrence_order(occurrence: Occurrence) -> tuple[str, str, int, int]:
+    """How a finding lists its occurrences: by path, commit, line, column."""
+    return (occurrence.provenance.path, occurrence.provenance.commit or "", occurrence.line, occurrence.column)
+
+
+def still_present_in(occurrences: Iterable[Occurrence]) -> bool | None:
     """For git history: is any copy in the current tree of the default
     branch? None when no occurrence comes from git history."""
     states = [dict(o.provenance.extra).get("state") for o in occurrences if o.provenance.source == "git"]

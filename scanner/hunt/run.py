@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from scanner.config import ScanConfig
 from scanner.engine import Detector
-from scanner.findings import finding_id, redact, secret_sha256
+from scanner.findings import finding_id, occurrence_order, redact, secret_sha256, still_present_in
 from scanner.hunt.detector import HuntDetector
 from scanner.hunt.targets import HuntTargets
 from scanner.hunt.variants import RAW, label_of, label_rank, rule_id
@@ -240,15 +240,13 @@ def _value_findings(
         verdict.breadth,
         Exposure(
             shared_channel=any(o.provenance.source in EXPOSED_SOURCES for o in everywhere),
-            still_present=bool(_still_present(everywhere)),
+            still_present=bool(still_present_in(everywhere)),
         ),
     )
     name = (rule.name if rule is not None else UNKNOWN_NAME) + label
     findings = []
     for hunt_rule in sorted(groups, key=lambda r: label_rank(label_of(r))):
-        occurrences = sorted(
-            groups[hunt_rule], key=lambda o: (o.provenance.path, o.provenance.commit or "", o.line, o.column)
-        )
+        occurrences = sorted(groups[hunt_rule], key=occurrence_order)
         findings.append(
             Finding(
                 id=finding_id(hunt_rule, value),
@@ -269,7 +267,7 @@ def _value_findings(
                 revoke_url=rule.revoke_url if rule is not None else None,
                 remediation=(rule.remediation if rule is not None else None) or REMEDIATION,
                 references=rule.references if rule is not None else (),
-                still_present=_still_present(occurrences),
+                still_present=still_present_in(occurrences),
             )
         )
     counts = Counter({label_of(r): len(places) for r, places in groups.items()})
@@ -292,15 +290,6 @@ def _without_rendered_duplicates(groups: dict[str, set[Occurrence]]) -> dict[str
         for rule, places in groups.items()
     }
     return {rule: places for rule, places in kept.items() if places}
-
-
-def _still_present(occurrences: Iterable[Occurrence]) -> bool | None:
-    """Git history: is any copy in the current tree of the default branch?
-    None when no copy comes from git history."""
-    states = [dict(o.provenance.extra).get("state") for o in occurrences if o.provenance.source == "git"]
-    if not states:
-        return None
-    return "still-present" in states
 
 
 def _summary(copies: int, places: int, by_encoding: Counter[str]) -> str:
