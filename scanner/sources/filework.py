@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # that hand-offs cost little, small enough to share a folder out evenly.
 _BATCH_BYTES = 4 << 20
 _BATCH_FILES = 256
+# A file this large is not given to one worker: it is read in the main
+# process and its chunks are shared out (scanner/parallel.py).
+SHARED_FILE_BYTES = 64 << 20
 # Batches in flight per worker (as in scanner/parallel.py).
 _BATCHES_PER_JOB = 3
 
@@ -93,8 +96,10 @@ def detect_files(
 ) -> Iterator[Detected]:
     """Match every file of ``units`` on ``jobs`` worker processes, yielding
     (chunk, matches, duplicate) for chunks that matched or repeated content;
-    ``None`` stands for stdin, which is read here."""
+    ``None`` stands for stdin, which is read here. Files of SHARED_FILE_BYTES
+    or more come last, read here and matched chunk by chunk on the workers."""
     advance = getattr(progress, "advance", None)
+    big: list[FileUnit] = []
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_start_worker, initargs=(detector.worker_factory, regex_timeout, source)
     ) as pool:
@@ -122,6 +127,9 @@ def detect_files(
             if unit is None:
                 yield from _read_here(source, detector, stats, progress)
                 continue
+            if unit.size >= SHARED_FILE_BYTES:
+                big.append(unit)
+                continue
             batch.append(unit)
             size += unit.size
             if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
@@ -133,6 +141,16 @@ def detect_files(
             pending.append(pool.submit(_work, batch))
         while pending:
             yield from settle()
+    for unit in big:
+        # One worker alone would take a huge file at one core's pace: here
+        # it is read here and its chunks matched on every worker instead.
+        from scanner.parallel import detect_in_order
+
+        chunks = source.unit_chunks(unit, stats)
+        for item in detect_in_order(chunks, detector, jobs=jobs, regex_timeout=regex_timeout, on_error=stats.error):
+            if progress is not None:
+                progress(item[0])
+            yield item
 
 
 def _read_here(

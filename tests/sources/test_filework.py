@@ -74,3 +74,16 @@ def test_worker_read_folders_report_unreadable_inputs(tmp_path: Path, rng: rando
     two = scan(ScanConfig(paths=(str(root), missing), jobs=2))
     assert one.stats.errors == two.stats.errors == (f"{missing}: no such file or directory",)
     assert _view(one) == _view(two)
+
+
+def test_huge_files_are_shared_out_by_chunk_and_find_the_same(tmp_path: Path, rng: random.Random, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from scanner.sources import filework
+
+    root = _corpus(tmp_path, rng)
+    big = root / "run-0" / "0_build.log"
+    # Files at least this big take the read-here, match-on-workers path.
+    monkeypatch.setattr(filework, "SHARED_FILE_BYTES", big.stat().st_size)
+    one = scan(ScanConfig(paths=(str(root),), jobs=1))
+    two = scan(ScanConfig(paths=(str(root),), jobs=2))
+    assert _view(one) == _view(two)
+    assert (one.stats.inputs_scanned, one.stats.bytes_scanned) == (two.stats.inputs_scanned, two.stats.bytes_scanned)
