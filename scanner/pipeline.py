@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
 
 from scanner.config import ScanConfig
 from scanner.engine import Detector
@@ -15,6 +17,9 @@ from scanner.findings import FindingBuilder
 from scanner.model import Chunk, Match, Occurrence, Rule, ScanResult, ScanStats, Severity
 from scanner.sources.base import Source, SourceStats
 from scanner.validators.judge import Judge
+
+if TYPE_CHECKING:
+    from scanner.sources.git import GitScanOptions
 
 ProgressCallback = Callable[[Chunk], None]
 
@@ -136,10 +141,13 @@ def apply_configured_baseline(result: ScanResult, config: ScanConfig) -> ScanRes
 
 def build_sources(config: ScanConfig) -> list[Source]:
     """Git repositories (``git:PATH``, or a repository folder unless history
-    scanning is off) become history sources; everything else is files."""
-    from scanner.sources.files import FileSource
+    scanning is off) become history sources, exports export sources;
+    everything else is files, and the repositories and exports found inside
+    folders are read as such after the files."""
+    from scanner.sources.files import DiscoveredSources, FileSource
     from scanner.sources.formats import ExportOptions, recognize_export, split_prefix
     from scanner.sources.gitrepo import looks_like_repository, split_git_target
+    from scanner.sources.nested import NestedFinder, holds_parts
 
     repos: list[str] = []
     files: list[str] = []
@@ -154,33 +162,39 @@ def build_sources(config: ScanConfig) -> list[Source]:
             sources.append(forced.open(rest, export_options))
         elif config.history.git and path != "-" and looks_like_repository(path):
             repos.append(path)
-        elif path != "-" and (export := recognize_export(path)) is not None:
+        elif path != "-" and not holds_parts(path, history=config.history.git) and (export := recognize_export(path)):
             sources.append(export.open(path, export_options))
         else:
             files.append(path)
     if files:
-        sources.append(
-            FileSource(
-                tuple(files),
-                max_file_size=config.max_file_size,
-                archive_limits=config.archive_limits,
-                path_excludes=config.path_excludes,
-            )
-        )
-    if repos:
-        from scanner.sources.git import GitHistorySource, GitScanOptions
-
-        options = GitScanOptions(
-            branch=config.history.branch,
-            since_commit=config.history.since_commit,
-            since=config.history.since,
-            unreachable=config.history.unreachable,
+        walker = FileSource(
+            tuple(files),
             max_file_size=config.max_file_size,
             archive_limits=config.archive_limits,
             path_excludes=config.path_excludes,
+            discover=NestedFinder(export_options, partial(_git_options, config) if config.history.git else None),
         )
-        sources.extend(GitHistorySource(repo, options) for repo in repos)
+        sources.extend((walker, DiscoveredSources(walker)))
+    if repos:
+        from scanner.sources.git import GitHistorySource
+
+        git_options = _git_options(config)
+        sources.extend(GitHistorySource(repo, git_options) for repo in repos)
     return sources
+
+
+def _git_options(config: ScanConfig) -> GitScanOptions:
+    from scanner.sources.git import GitScanOptions
+
+    return GitScanOptions(
+        branch=config.history.branch,
+        since_commit=config.history.since_commit,
+        since=config.history.since,
+        unreachable=config.history.unreachable,
+        max_file_size=config.max_file_size,
+        archive_limits=config.archive_limits,
+        path_excludes=config.path_excludes,
+    )
 
 
 def exit_code(result: ScanResult, fail_on: Severity | None) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -56,6 +56,15 @@ class FileUnit:
     size: int
 
 
+# Given a folder found in a walk (with the names of its subfolders and
+# files) or a file (names None): the source that reads it as a repository or
+# an export, or None to go on reading it as files.
+Discover = Callable[[str, frozenset[str] | None, frozenset[str] | None], "Source | None"]
+# Files that may be whole exports (a zipped Slack or Confluence export, a
+# Jira XML or CSV export, a JSONL stream); other files are read as files.
+_EXPORT_FILE_SUFFIXES = (".zip", ".jsonl", ".ndjson", ".xml", ".csv")
+
+
 def _size(path: str) -> int:
     try:
         return os.lstat(path).st_size
@@ -76,8 +85,13 @@ class FileSource(Source):
         archive_limits: ArchiveLimits | None = None,
         stdin: BinaryIO | None = None,
         path_excludes: Sequence[str] = (),
+        discover: Discover | None = None,
     ) -> None:
         self._paths = list(paths)
+        # Finds repositories and exports inside the folders walked: they are
+        # not read as plain files but collected here, for their own sources.
+        self._discover = discover
+        self.discovered: list[Source] = []
         self._excludes = PathFilter(path_excludes)
         self._max = max_file_size
         self._limits = archive_limits or ArchiveLimits()
@@ -148,6 +162,12 @@ class FileSource(Source):
         for dirpath, dirnames, filenames in os.walk(top, onerror=report):
             relative = _posix(os.path.relpath(dirpath, top))
             prefix = "" if relative == "." else relative + "/"
+            if self._discover is not None and relative != ".":
+                found = self._discover(dirpath, frozenset(dirnames), frozenset(filenames))
+                if found is not None:
+                    self.discovered.append(found)
+                    dirnames[:] = []
+                    continue
             kept = []
             for name in sorted(dirnames):
                 full = os.path.join(dirpath, name)
@@ -169,6 +189,11 @@ class FileSource(Source):
                 if self._excludes and self._excludes.excluded(prefix + name):
                     stats.skip("excluded")
                     continue
+                if self._discover is not None and name.lower().endswith(_EXPORT_FILE_SUFFIXES):
+                    found = self._discover(full, None, None)
+                    if found is not None:
+                        self.discovered.append(found)
+                        continue
                 # "./.npmrc" reads better as ".npmrc"; the path stays relative
                 # to where the user pointed us.
                 yield FileUnit(full, os.path.normpath(full), root, _size(full))
@@ -227,3 +252,30 @@ class FileSource(Source):
             return
         stats.scanned(len(data))
         yield Chunk(content=text, provenance=Provenance(source=kind, path=display), digest=content_digest(data))
+
+
+class DiscoveredSources(Source):
+    """The repositories and exports a FileSource found inside the folders it
+    walked, scanned after it (the pipeline takes sources in order, so the
+    walk is over by then)."""
+
+    kind = "discovered"
+
+    def __init__(self, walker: FileSource) -> None:
+        self._walker = walker
+
+    def chunks(self, stats: SourceStats) -> Iterator[Chunk]:
+        for source in self._walker.discovered:
+            yield from source.chunks(stats)
+
+    def detect(
+        self,
+        detector: Detector,
+        stats: SourceStats,
+        *,
+        jobs: int,
+        regex_timeout: float,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[Detected]:
+        for source in self._walker.discovered:
+            yield from source.detect(detector, stats, jobs=jobs, regex_timeout=regex_timeout, progress=progress)

@@ -439,24 +439,38 @@ def test_a_folder_of_dated_day_files_is_recognised_without_metadata(tmp_path: Pa
     assert place.provenance.author == "someone else"  # the message's own profile copy
 
 
-def test_a_day_file_met_in_another_folder_is_still_read_as_messages(
+def test_an_export_kept_inside_another_folder_is_found_and_read_whole(
     export: Export, tmp_path: Path, rng: random.Random
 ) -> None:
-    # An export kept inside some other folder: not recognised as a whole,
-    # yet each day file is read as messages (a split token is found whole).
+    # The outer folder is not an export, but the walk finds the export inside
+    # it and reads it as one: user names from users.json, permalinks.
     outer = tmp_path / "archive"
     (outer / "old").mkdir(parents=True)
     (outer / "notes.md").write_text("exports we keep")
     export.root.rename(outer / "old" / "slack")
     assert not recognize(str(outer))
     day = outer / "old" / "slack" / "releases" / "2026-01-01.json"
-    assert sniff_day(str(day), day.read_bytes()[:8192])
     result = _scan(outer)
     rule, place = _only(result, export.tokens["split"])
     assert rule == "github-classic-token"
     assert place.provenance.path == str(day)
     assert dict(place.provenance.extra)["channel"] == "#releases"
-    assert place.provenance.author == "someone else"  # no users.json read: the message's own profile
+    assert place.provenance.author == "Bob Dobbs"
+    assert place.provenance.url is not None and "/archives/" in place.provenance.url
+
+
+def test_a_day_file_met_alone_is_still_read_as_messages(export: Export, tmp_path: Path) -> None:
+    # A day file away from its export: no users.json to read, yet it is read
+    # as messages (a split token is found whole).
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    day = lone / "2026-01-01.json"
+    day.write_bytes((export.root / "releases" / "2026-01-01.json").read_bytes())
+    assert sniff_day(str(day), day.read_bytes()[:8192])
+    rule, place = _only(_scan(lone), export.tokens["split"])
+    assert rule == "github-classic-token"
+    assert place.provenance.path == str(day)
+    assert place.provenance.author == "someone else"  # the message's own profile copy
     assert place.provenance.url is None
 
 
