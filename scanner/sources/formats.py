@@ -126,10 +126,11 @@ def split_prefix(target: str) -> tuple[ExportFormat | None, str]:
     return (found, rest) if found is not None else (None, target)
 
 
-def recognize_export(path: str) -> ExportFormat | None:
-    """The export format that recognises ``path``, if any."""
+def recognize_export(path: str, names: frozenset[str] | None = None) -> ExportFormat | None:
+    """The export format that recognises ``path``, if any (only the formats
+    called ``names``, when given)."""
     for candidate in export_formats():
-        if candidate.recognize(path):
+        if (names is None or candidate.name in names) and candidate.recognize(path):
             return candidate
     return None
 

@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 # thousands of folders must not pay for them at every level).
 _SLACK_NAMES = frozenset({"users.json", "org_users.json", "channels.json", "groups.json", "dms.json", "mpims.json"})
 _CONFLUENCE_NAMES = frozenset({"entities.xml", "index.html"})
+# Which formats may be a single file of each kind (a zip may be any export).
+# A walk meets many .xml and .csv files: only Jira's recogniser looks at them.
+_FILE_EXPORTS: dict[str, frozenset[str] | None] = {
+    "zip": None,
+    "jsonl": frozenset({"mattermost", "jsonl"}),
+    "ndjson": frozenset({"mattermost", "jsonl"}),
+    "xml": frozenset({"jira"}),
+    "csv": frozenset({"jira"}),
+}
 _NOTION_PAGE = re.compile(r" [0-9a-f]{32}\.(?:md|csv)$")
 
 
@@ -42,7 +51,8 @@ class NestedFinder:
 
     def __call__(self, path: str, subdirs: frozenset[str] | None, files: frozenset[str] | None) -> Source | None:
         if subdirs is None or files is None:  # a file: a zipped or single-file export?
-            found = recognize_export(path)
+            suffix = path.rsplit(".", 1)[-1].lower()
+            found = recognize_export(path, _FILE_EXPORTS.get(suffix))
             return found.open(path, self.exports) if found is not None else None
         if self.git is not None and is_repository(subdirs, files):
             from scanner.sources.git import GitHistorySource
