@@ -87,3 +87,28 @@ def test_huge_files_are_shared_out_by_chunk_and_find_the_same(tmp_path: Path, rn
     two = scan(ScanConfig(paths=(str(root),), jobs=2))
     assert _view(one) == _view(two)
     assert (one.stats.inputs_scanned, one.stats.bytes_scanned) == (two.stats.inputs_scanned, two.stats.bytes_scanned)
+
+
+def test_hostile_entries_are_handled_the_same_on_workers(tmp_path: Path, rng: random.Random) -> None:
+    import os
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "ok.txt").write_text(f"NPM_TOKEN={npm_token(rng)}\n")
+    os.mkfifo(root / "pipe")  # never opened: a read would block forever
+    (root / "huge.log").write_bytes(b"x" * 3000)
+    outside = tmp_path / "outside.txt"
+    outside.write_text(f"GITHUB_TOKEN={github_style('ghp', rng)}\n")
+    (root / "escape.txt").symlink_to(outside)
+    (root / "dangling.txt").symlink_to(tmp_path / "missing")
+    (root / "truncated.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    results = [scan(ScanConfig(paths=(str(root),), jobs=jobs, max_file_size=2048)) for jobs in (1, 2)]
+    one, two = results
+    assert _view(one) == _view(two)
+    assert [f.rule_id for f in two.findings] == ["npm-access-token"]
+    assert dict(one.stats.skipped) == dict(two.stats.skipped)
+    assert one.stats.errors == two.stats.errors
+    skipped = dict(two.stats.skipped)
+    # the escaping link and the dangling one (its target is outside too)
+    assert skipped.get("not a regular file") == 1 and skipped.get("symlink pointing out of the tree") == 2
+    assert any("larger than" in reason for reason in skipped)
