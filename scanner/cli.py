@@ -34,10 +34,6 @@ config_app = typer.Typer(help="Show the configuration a scan would use.", no_arg
 app.add_typer(config_app, name="config")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(hook_app, name="hook")
-app.command("install-hook")(install_hook)
-app.command("hunt")(hunt_command)
-app.command("timeline")(timeline)
-app.command("sweep")(sweep)
 
 RulesOption = Annotated[
     list[Path] | None,
@@ -128,6 +124,14 @@ def scan(
     except ScannerError as exc:
         _die(str(exc))
     raise typer.Exit(exit_code(result, config.fail_on))
+
+
+# Registered after scan, so `sprawl --help` lists the commands in the order
+# they are used: scan first, then the sweep and incident-response commands.
+app.command("sweep")(sweep)
+app.command("hunt")(hunt_command)
+app.command("timeline")(timeline)
+app.command("install-hook")(install_hook)
 
 
 @rules_app.command("list")
