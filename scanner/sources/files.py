@@ -166,8 +166,12 @@ class FileSource(Source):
                 found = self._discover(dirpath, frozenset(dirnames), frozenset(filenames))
                 if found is not None:
                     self.discovered.append(found)
-                    dirnames[:] = []
-                    continue
+                    if ".git" not in dirnames and ".git" not in filenames:
+                        dirnames[:] = []  # an export, or a bare repository: read whole by its source
+                        continue
+                    # A working tree is also read as files, like everything
+                    # else in the folder: untracked and ignored files (.env)
+                    # are in no commit, and the history is read besides.
             kept = []
             for name in sorted(dirnames):
                 full = os.path.join(dirpath, name)

@@ -34,7 +34,15 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, value: str) -> Corpus:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_one_folder_finds_what_its_parts_named_one_by_one_find(mixed: Corpus, value: str, jobs: int) -> None:
     whole = hunt(ScanConfig(paths=(str(mixed.root),), jobs=jobs), HuntTargets(values=(value,)))
-    assert places(whole) == expected_places(mixed, value)
+    # Besides its history, a repository's working tree is read as files like
+    # the rest of the folder: the docker config is there too.
+    in_tree = {
+        (rule, "file", str(mixed.repo / path), line, column, None, ())
+        for rule, source, path, line, column, _, extra in expected_places(mixed, value)
+        if source == "git" and extra == (("state", "still-present"),)
+    }
+    assert len(in_tree) == 1
+    assert places(whole) == expected_places(mixed, value) | in_tree
 
 
 def test_without_history_a_repository_is_its_working_tree(mixed: Corpus, value: str) -> None:
@@ -61,6 +69,18 @@ def test_bare_repositories_and_secrets_only_in_history_are_found(tmp_path: Path,
     assert [f.rule_id for f in result.findings] == ["npm-access-token"]
     seen = {(dict(o.provenance.extra)["repository"], o.provenance.path, o.provenance.commit, o.line) for o in result.findings[0].occurrences}
     assert seen == {(str(work.path), ".npmrc", added, 1), (str(bare), ".npmrc", added, 1)}
+
+
+def test_untracked_and_ignored_files_of_a_nested_clone_are_read(tmp_path: Path, rng: random.Random) -> None:
+    token = npm_token(rng)
+    work = Repo(tmp_path / "corpus" / "app")
+    work.write(".gitignore", ".env\n")
+    work.commit("ignore .env")
+    work.write(".env", f"NPM_TOKEN={token}\n")  # in no commit
+    result = scan(ScanConfig(paths=(str(tmp_path / "corpus"),)))
+    assert [(f.rule_id, [(o.provenance.source, o.provenance.path, o.line) for o in f.occurrences]) for f in result.findings] == [
+        ("npm-access-token", [("file", str(work.path / ".env"), 1)])
+    ]
 
 
 def test_what_counts_as_a_repository() -> None:
