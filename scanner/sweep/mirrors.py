@@ -66,6 +66,7 @@ def ensure_mirror(target: Target, cache: Path, *, timeout: float | None) -> Path
             )
             if done.returncode != 0:
                 raise SourceError(f"{target.display}: git fetch failed: {_clean(git_error(done.stderr), target)}")
+            _follow_default_branch(target, dest, timeout)
             return dest
         staging = cache / f".{dest.name}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -84,6 +85,24 @@ def ensure_mirror(target: Target, cache: Path, *, timeout: float | None) -> Path
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return dest
+
+
+def _follow_default_branch(target: Target, mirror: Path, timeout: float | None) -> None:
+    """Point the mirror's HEAD where the remote's now points: a fetch does not
+    move it, and HEAD's tree decides what is still present. Best effort: when
+    the remote does not say (or names a branch the mirror lacks), HEAD stays."""
+    from scanner.gitcmd import run_git
+
+    done = _transfer(target, mirror, ["ls-remote", "--symref", "--", target.location, "HEAD"], timeout)
+    if done.returncode != 0:
+        return
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        ref, _, name = line.partition("\t")
+        if name == "HEAD" and ref.startswith("ref: refs/heads/"):
+            branch = ref.removeprefix("ref: ")
+            if run_git(mirror, ["show-ref", "--verify", "--quiet", branch], check=False).returncode == 0:
+                run_git(mirror, ["symbolic-ref", "HEAD", branch])
+            return
 
 
 def _transfer(

@@ -55,6 +55,19 @@ def test_cloned_once_then_fetched_with_prune(tmp_path: Path) -> None:
     assert [p.name for p in cache.iterdir() if not p.name.startswith(".")] == [mirror.name]
 
 
+def test_the_mirror_follows_the_remote_default_branch(tmp_path: Path) -> None:
+    upstream = Repo(tmp_path / "upstream")
+    upstream.write("a.txt", "one\n")
+    upstream.commit("one")
+    target = remote_target(f"file://{upstream.path}")
+    cache = tmp_path / "cache"
+    mirror = ensure_mirror(target, cache, timeout=60)
+    assert Repo(mirror, init=False).git("symbolic-ref", "HEAD") == "refs/heads/main"
+    upstream.git("branch", "-m", "main", "trunk")  # the default branch renamed upstream
+    ensure_mirror(target, cache, timeout=60)
+    assert Repo(mirror, init=False).git("symbolic-ref", "HEAD") == "refs/heads/trunk"
+
+
 def test_unreachable_url_is_one_error_naming_it_and_leaves_nothing(tmp_path: Path) -> None:
     target = remote_target(f"file://{tmp_path / 'gone.git'}")
     cache = tmp_path / "cache"
