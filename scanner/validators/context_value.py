@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from scanner.model import Breadth, Liveness, StructureResult
 from scanner.validators.base import Validator
@@ -224,6 +225,26 @@ def _quality(value: str) -> str | None:
     return None
 
 
+# A credential word spelled out inside a value made only of letters (and a
+# few trailing digits): "fredpassword", "mytoken2024" are what documentation
+# writes, never what a registry or a password generator issues.
+_CREDENTIAL_WORD_INSIDE = re.compile(r"(?i)pass(?:word|wd)|secret|token")
+
+
+def _spelled_out(value: str) -> str | None:
+    core = value.rstrip("0123456789")
+    if core.isalpha() and len(value) - len(core) <= 4 and _CREDENTIAL_WORD_INSIDE.search(core):
+        return "letters spelling out a credential word, not a generated value"
+    return None
+
+
+def _decoded_length(value: str) -> str | None:
+    # A URL holds its password percent-encoded ("he%2F%2Fo" is "he//o").
+    if "%" in value and len(unquote(value)) < MIN_LENGTH:
+        return f"shorter than {MIN_LENGTH} characters once percent-decoded"
+    return None
+
+
 _CHECKS: tuple[Callable[[str], str | None], ...] = (
     _known_token,
     _bracketed,  # before _reference: a Maven-encrypted {...} value gets its own note
@@ -232,7 +253,9 @@ _CHECKS: tuple[Callable[[str], str | None], ...] = (
     _literal,
     _name,
     _words,
+    _spelled_out,
     _quality,
+    _decoded_length,
 )
 
 

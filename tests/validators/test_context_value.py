@@ -90,6 +90,9 @@ NOT_SECRETS = [
     "{secret}",
     "{npm_token(rng)}",
     "prefix{token}",
+    "fredpassword",  # man 7 uri: http://fred:fredpassword@example.com:8080/
+    "mytoken2024",
+    "he%2F%2Fo",  # pip's authentication docs: https://user:he%2F%2Fo@pypi.company.com/simple
 ]
 
 
