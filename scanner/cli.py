@@ -77,7 +77,7 @@ def scan(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include raw secret values in the report.")] = False,
     include_fake: Annotated[bool, typer.Option("--include-fake", help="Also report placeholders, checksum failures and other fakes.")] = False,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (info..critical, or never). [default: low]", show_default=False)] = None,
-    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M). [default: 100M]", show_default=False)] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M). [default: 512M]", show_default=False)] = None,
     max_archive_depth: Annotated[int | None, typer.Option("--max-archive-depth", help="How many levels of archives to open (the outermost counts as one). [default: 5]", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no per-input error lines on stderr.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Processes for matching; 0 = every core when a folder is scanned. [default: 0]", min=0, show_default=False)] = None,

@@ -67,7 +67,7 @@ def hunt_command(
         ),
     ] = None,
     max_file_size: Annotated[
-        str | None, typer.Option("--max-file-size", help="Skip files larger than this. [default: 100M]", show_default=False)
+        str | None, typer.Option("--max-file-size", help="Skip files larger than this. [default: 512M]", show_default=False)
     ] = None,
     max_archive_depth: Annotated[
         int | None,

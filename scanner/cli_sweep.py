@@ -57,7 +57,7 @@ def sweep(
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; repeatable.", show_default=False)] = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Use only these rule ids (globs allowed); repeatable.")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out these rule ids (globs allowed); repeatable.")] = None,
-    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip git objects larger than this (e.g. 100M). [default: 100M]", show_default=False)] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip git objects larger than this (e.g. 100M). [default: 512M]", show_default=False)] = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Hide findings this baseline file accepts.", show_default=False)] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Settings file (.sprawl.yaml or pyproject.toml); none is searched for.", show_default=False)] = None,
     git_timeout: Annotated[float, typer.Option("--git-timeout", help="Seconds a clone or fetch may take.", min=1)] = 3600.0,

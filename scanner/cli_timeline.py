@@ -72,7 +72,7 @@ def timeline(
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; repeatable.", show_default=False)] = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Use only these rule ids (globs allowed); repeatable.", show_default=False)] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out these rule ids (globs allowed); repeatable.", show_default=False)] = None,
-    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M). [default: 100M]", show_default=False)] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 100M). [default: 512M]", show_default=False)] = None,
     max_archive_depth: Annotated[int | None, typer.Option("--max-archive-depth", help="How many levels of archives to open. [default: 5]", show_default=False)] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Processes for matching; 0 = every core when a folder is scanned. [default: 0]", min=0, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no per-input error lines on stderr.")] = False,

@@ -14,7 +14,8 @@ from scanner.errors import ConfigError
 from scanner.model import Severity
 from scanner.sources.archives import ArchiveLimits
 
-DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+# Large enough for a long CI log or a big export file; reading is in memory.
+DEFAULT_MAX_FILE_SIZE = 512 * 1024 * 1024
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*")
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
+from scanner.config import DEFAULT_MAX_FILE_SIZE
 from tests.tokenfactory import github_style, npm_token
 
 runner = CliRunner()
@@ -231,7 +232,7 @@ def test_config_show(tmp_path: Path) -> None:
     assert rows["config"] == [str(tmp_path / "pyproject.toml"), "found", "from", "the", "scanned", "root", "upward"]
     assert rows["fail-on"] == ["high", f"{tmp_path / 'pyproject.toml'}:5"]
     assert rows["baseline-key"] == ["(set)", f"{tmp_path / 'pyproject.toml'}:6"]
-    assert rows["max-file-size"][0] == "104857600" and rows["max-file-size"][-1] == "default"
+    assert rows["max-file-size"][0] == str(DEFAULT_MAX_FILE_SIZE) and rows["max-file-size"][-1] == "default"
     assert "kv-from-file-not-shown" not in result.stdout
     as_json = runner.invoke(
         app, ["config", "show", str(tmp_path), "--format", "json"], env={"SPRAWL_BASELINE_KEY": "kv-env-not-shown"}

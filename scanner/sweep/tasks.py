@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scanner.config import DEFAULT_MAX_FILE_SIZE
 from scanner.engine import Detector
 from scanner.errors import ScannerError
 from scanner.model import Rule
@@ -55,7 +56,7 @@ class SweepSettings:
     fingerprint_key: bytes = field(repr=False)
     cache_dir: str = ""
     regex_timeout: float = 5.0
-    max_file_size: int = 100 * 1024 * 1024
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     path_excludes: tuple[str, ...] = ()
     git_timeout: float | None = 3600.0
